@@ -1,0 +1,540 @@
+/* codegen.c: lowers the planned graph to LLVM IR through the C API.
+ *
+ * Each entry point (train_step, forward) is one function that evaluates the nodes its
+ * results need, in id order, each into the buffer the plan gave it. Elementwise ops,
+ * broadcasts and sums are loop nests over the full index space (batch first) in which
+ * every operand is read through a stride per loop: stride 0 on a broadcast axis. That one
+ * rule implements numpy broadcasting, the batch broadcast of parameters, and (with the
+ * roles swapped) the reductions that gradients of broadcasts need. Matrix products call
+ * cblas_sgemm with the transposes folded into the call.
+ */
+#include "nnc.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen_internal.h"
+
+/* ---- small builders ------------------------------------------------------------------- */
+
+static LLVMValueRef i64c(Cg *cg, int64_t v) { return LLVMConstInt(cg->i64, (unsigned long long)v, true); }
+static LLVMValueRef f32c(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
+
+static LLVMValueRef gep(Cg *cg, LLVMValueRef base, LLVMValueRef index) {
+  return LLVMBuildInBoundsGEP2(cg->b, cg->f32, base, &index, 1, "");
+}
+
+static LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned nargs) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, &cg->f32, 1);
+  LLVMTypeRef ty = LLVMIntrinsicGetType(cg->ctx, id, &cg->f32, 1);
+  return LLVMBuildCall2(cg->b, ty, fn, args, nargs, "");
+}
+
+static LLVMValueRef libm(Cg *cg, const char *name, LLVMValueRef x) {
+  LLVMTypeRef ty = LLVMFunctionType(cg->f32, &cg->f32, 1, false);
+  LLVMValueRef fn = LLVMGetNamedFunction(cg->mod, name);
+  if (!fn) fn = LLVMAddFunction(cg->mod, name, ty);
+  return LLVMBuildCall2(cg->b, ty, fn, &x, 1, "");
+}
+
+/* A counted loop 0..n-1; the body is emitted between loop_begin and loop_end. */
+typedef struct Loop {
+  LLVMBasicBlockRef header, exit;
+  LLVMValueRef iv;
+} Loop;
+
+static LLVMValueRef loop_begin(Cg *cg, LLVMValueRef n, Loop *l) {
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+  l->header = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "loop");
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "body");
+  l->exit = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "done");
+  LLVMBuildBr(cg->b, l->header);
+  LLVMPositionBuilderAtEnd(cg->b, l->header);
+  l->iv = LLVMBuildPhi(cg->b, cg->i64, "i");
+  LLVMValueRef zero = i64c(cg, 0);
+  LLVMAddIncoming(l->iv, &zero, &pre, 1);
+  LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, l->iv, n, ""), body, l->exit);
+  LLVMPositionBuilderAtEnd(cg->b, body);
+  return l->iv;
+}
+
+static void loop_end(Cg *cg, Loop *l) {
+  LLVMValueRef next = LLVMBuildNUWAdd(cg->b, l->iv, i64c(cg, 1), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+  LLVMBuildBr(cg->b, l->header);
+  LLVMAddIncoming(l->iv, &next, &latch, 1);
+  LLVMPositionBuilderAtEnd(cg->b, l->exit);
+}
+
+/* ---- buffers -------------------------------------------------------------------------- */
+
+/* The number of samples a node's value holds: the batch, or 1. */
+static LLVMValueRef rows(Cg *cg, Shape s) { return s.batched ? cg->batch : i64c(cg, 1); }
+
+static LLVMValueRef count(Cg *cg, Shape s) {
+  return LLVMBuildMul(cg->b, rows(cg, s), i64c(cg, shape_size(s)), "");
+}
+
+/* The pointer to a node's buffer in the current function, computed once per function. */
+static LLVMValueRef buffer(Cg *cg, NodeId id) {
+  if (cg->base[id]) return cg->base[id];
+  const BufLoc *l = &cg->plan.loc[id];
+  const Graph *g = cg->g;
+  LLVMValueRef p = NULL;
+  switch (l->kind) {
+  case LOC_INPUT: {
+    LLVMValueRef slot = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, cg->inputs, (LLVMValueRef[]){i64c(cg, l->index)}, 1, "");
+    p = LLVMBuildLoad2(cg->b, cg->ptr, slot, g->inputs[l->index].name);
+    break;
+  }
+  case LOC_PARAM:
+    p = gep(cg, cg->params, i64c(cg, g->params[l->index].offset));
+    break;
+  case LOC_GRAD:
+    p = gep(cg, cg->grads, i64c(cg, g->params[l->index].offset));
+    break;
+  case LOC_ARENA: {
+    LLVMValueRef off = LLVMBuildAdd(cg->b, i64c(cg, l->fixed),
+                                    LLVMBuildMul(cg->b, i64c(cg, l->per_sample), cg->max_batch, ""), "");
+    p = gep(cg, cg->arena, off);
+    break;
+  }
+  case LOC_ALIAS:
+    p = buffer(cg, l->alias);
+    break;
+  case LOC_IMM:
+  case LOC_NONE:
+    nnc_unreachable("no buffer for this node");
+  }
+  cg->base[id] = p;
+  return p;
+}
+
+/* The value of an immediate node (a constant or the batch size). */
+static LLVMValueRef immediate(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  if (n->op == OP_CONST) return f32c(cg, n->value);
+  if (n->op == OP_BATCH) return cg->batch_f;
+  nnc_unreachable("not an immediate");
+}
+
+/* ---- strided loop nests --------------------------------------------------------------- */
+
+/* The full dims of a shape (batch first) as loop bounds. */
+static int full_dims(Cg *cg, Shape s, LLVMValueRef *dims) {
+  int r = 0;
+  if (s.batched) dims[r++] = cg->batch;
+  for (int i = 0; i < s.rank; i++) dims[r++] = i64c(cg, s.dim[i]);
+  return r;
+}
+
+/* Strides (in elements) with which a tensor of shape `small` is read while iterating over
+ * the full index space of `big`: 0 along axes where `small` is broadcast. */
+static void strides(Shape small, Shape big, int64_t *st) {
+  int r = 0;
+  int64_t inner = shape_size(small);
+  if (big.batched) st[r++] = small.batched ? inner : 0;
+  for (int i = 0; i < big.rank; i++) {
+    int j = i - (big.rank - small.rank);
+    int64_t stride = 1;
+    if (j >= 0)
+      for (int k = j + 1; k < small.rank; k++) stride *= small.dim[k];
+    st[r++] = (j < 0 || (small.dim[j] == 1 && big.dim[i] != 1)) ? 0 : stride;
+  }
+}
+
+static LLVMValueRef linear_index(Cg *cg, LLVMValueRef *iv, const int64_t *st, int r) {
+  LLVMValueRef idx = i64c(cg, 0);
+  for (int d = 0; d < r; d++)
+    if (st[d]) idx = LLVMBuildAdd(cg->b, idx, LLVMBuildMul(cg->b, iv[d], i64c(cg, st[d]), ""), "");
+  return idx;
+}
+
+/* Reads operand `id` at the loop position, broadcasting it over `space`. */
+static LLVMValueRef read_operand(Cg *cg, NodeId id, Shape space, LLVMValueRef *iv, int r) {
+  if (cg->plan.loc[id].kind == LOC_IMM) return immediate(cg, id);
+  int64_t st[NN_MAX_RANK + 1];
+  strides(graph_node(cg->g, id)->shape, space, st);
+  return LLVMBuildLoad2(cg->b, cg->f32, gep(cg, buffer(cg, id), linear_index(cg, iv, st, r)), "");
+}
+
+static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRef y) {
+  LLVMBuilderRef b = cg->b;
+  switch ((OpKind)n->op) {
+  case OP_NEG: return LLVMBuildFNeg(b, x, "");
+  case OP_EXP: return intrinsic(cg, "llvm.exp", &x, 1);
+  case OP_LOG: return intrinsic(cg, "llvm.log", &x, 1);
+  case OP_TANH: return libm(cg, "tanhf", x);
+  case OP_SIGMOID: {
+    LLVMValueRef nx = LLVMBuildFNeg(b, x, "");
+    LLVMValueRef e = intrinsic(cg, "llvm.exp", &nx, 1);
+    return LLVMBuildFDiv(b, f32c(cg, 1), LLVMBuildFAdd(b, f32c(cg, 1), e, ""), "");
+  }
+  case OP_RELU:
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x, f32c(cg, 0), ""), x, f32c(cg, 0), "");
+  case OP_ADD: return LLVMBuildFAdd(b, x, y, "");
+  case OP_SUB: return LLVMBuildFSub(b, x, y, "");
+  case OP_MUL: return LLVMBuildFMul(b, x, y, "");
+  case OP_DIV: return LLVMBuildFDiv(b, x, y, "");
+  case OP_POW: {
+    const Node *e = graph_node(cg->g, n->in[1]);
+    if (e->op == OP_CONST && e->value == 2) return LLVMBuildFMul(b, x, x, "");
+    if (e->op == OP_CONST && e->value == 0.5f) return intrinsic(cg, "llvm.sqrt", &x, 1);
+    LLVMValueRef args[2] = {x, y};
+    return intrinsic(cg, "llvm.pow", args, 2);
+  }
+  case OP_GT:
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x, y, ""), f32c(cg, 1), f32c(cg, 0), "");
+  case OP_BROADCAST:
+    return x;
+  default:
+    nnc_unreachable("not an elementwise op");
+  }
+}
+
+/* Opens one loop per dim of `space`; iv receives the induction variables. */
+static int open_loops(Cg *cg, Shape space, Loop *loops, LLVMValueRef *iv) {
+  LLVMValueRef dims[NN_MAX_RANK + 1];
+  int r = full_dims(cg, space, dims);
+  for (int d = 0; d < r; d++) iv[d] = loop_begin(cg, dims[d], &loops[d]);
+  return r;
+}
+
+static void close_loops(Cg *cg, Loop *loops, int r) {
+  for (int d = r - 1; d >= 0; d--) loop_end(cg, &loops[d]);
+}
+
+/* dst[i] = op(operands broadcast to dst_shape) over dst_shape's index space. */
+static void emit_elementwise(Cg *cg, LLVMValueRef dst, Shape dst_shape, const Node *n) {
+  Loop loops[NN_MAX_RANK + 1];
+  LLVMValueRef iv[NN_MAX_RANK + 1];
+  int r = open_loops(cg, dst_shape, loops, iv);
+  LLVMValueRef x = read_operand(cg, n->in[0], dst_shape, iv, r);
+  LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], dst_shape, iv, r) : NULL;
+  int64_t st[NN_MAX_RANK + 1];
+  strides(dst_shape, dst_shape, st);
+  LLVMBuildStore(cg->b, scalar_op(cg, n, x, y), gep(cg, dst, linear_index(cg, iv, st, r)));
+  close_loops(cg, loops, r);
+}
+
+/* dst (shape dst_shape) = src broadcast up to it; src may be an immediate. */
+static void emit_copy(Cg *cg, LLVMValueRef dst, Shape dst_shape, NodeId src) {
+  Node copy = {0};
+  copy.op = OP_BROADCAST;
+  copy.in[0] = src;
+  emit_elementwise(cg, dst, dst_shape, &copy);
+}
+
+static void emit_fill(Cg *cg, LLVMValueRef dst, LLVMValueRef n, LLVMValueRef value) {
+  Loop l;
+  LLVMValueRef i = loop_begin(cg, n, &l);
+  LLVMBuildStore(cg->b, value, gep(cg, dst, i));
+  loop_end(cg, &l);
+}
+
+/* out = sum of the input over the axes where out is broadcast. */
+static void emit_sumto(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  LLVMValueRef dst = buffer(cg, id);
+  emit_fill(cg, dst, count(cg, n->shape), f32c(cg, 0));
+  Shape space = graph_node(cg->g, n->in[0])->shape;
+  Loop loops[NN_MAX_RANK + 1];
+  LLVMValueRef iv[NN_MAX_RANK + 1];
+  int r = open_loops(cg, space, loops, iv);
+  LLVMValueRef x = read_operand(cg, n->in[0], space, iv, r);
+  int64_t st[NN_MAX_RANK + 1];
+  strides(n->shape, space, st);
+  LLVMValueRef p = gep(cg, dst, linear_index(cg, iv, st, r));
+  LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, LLVMBuildLoad2(cg->b, cg->f32, p, ""), x, ""), p);
+  close_loops(cg, loops, r);
+}
+
+/* The rows/cols of a matmul operand viewed as a matrix. */
+static void matrix_view(Cg *cg, Shape s, LLVMValueRef *nrows, int64_t *ncols) {
+  int64_t r = 1;
+  for (int i = 0; i + 1 < s.rank; i++) r *= s.dim[i];
+  *nrows = LLVMBuildMul(cg->b, rows(cg, s), i64c(cg, r), "");
+  *ncols = s.dim[s.rank - 1];
+}
+
+static void emit_matmul(Cg *cg, NodeId id) {
+  enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+  const Node *n = graph_node(cg->g, id);
+  Shape sa = graph_node(cg->g, n->in[0])->shape, sb = graph_node(cg->g, n->in[1])->shape;
+  bool ta = n->attr & MM_TA, tb = n->attr & MM_TB;
+  LLVMValueRef ra, rb;
+  int64_t ca, cb;
+  matrix_view(cg, sa, &ra, &ca);
+  matrix_view(cg, sb, &rb, &cb);
+  LLVMValueRef m = ta ? i64c(cg, ca) : ra;
+  LLVMValueRef k = ta ? ra : i64c(cg, ca);
+  LLVMValueRef nn = tb ? rb : i64c(cg, cb);
+  LLVMTypeRef i32 = cg->i32;
+  LLVMValueRef args[14] = {
+      LLVMConstInt(i32, ROW_MAJOR, false),
+      LLVMConstInt(i32, ta ? TRANS : NO_TRANS, false),
+      LLVMConstInt(i32, tb ? TRANS : NO_TRANS, false),
+      LLVMBuildTrunc(cg->b, m, i32, ""),
+      LLVMBuildTrunc(cg->b, nn, i32, ""),
+      LLVMBuildTrunc(cg->b, k, i32, ""),
+      f32c(cg, 1),
+      buffer(cg, n->in[0]),
+      LLVMConstInt(i32, (unsigned long long)ca, false),
+      buffer(cg, n->in[1]),
+      LLVMConstInt(i32, (unsigned long long)cb, false),
+      f32c(cg, 0),
+      buffer(cg, id),
+      LLVMBuildTrunc(cg->b, nn, i32, ""),
+  };
+  LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+}
+
+static void emit_node(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  const BufLoc *l = &cg->plan.loc[id];
+  if (l->kind == LOC_IMM || l->kind == LOC_INPUT || l->kind == LOC_PARAM || l->kind == LOC_ALIAS)
+    return;
+  switch ((OpKind)n->op) {
+  case OP_CONST:
+  case OP_BATCH:
+    emit_fill(cg, buffer(cg, id), count(cg, n->shape), immediate(cg, id));
+    return;
+  case OP_RESHAPE: /* of an immediate: the plan gave it memory */
+    emit_fill(cg, buffer(cg, id), count(cg, n->shape), immediate(cg, n->in[0]));
+    return;
+  case OP_SUMTO:
+    emit_sumto(cg, id);
+    return;
+  case OP_MATMUL:
+    emit_matmul(cg, id);
+    return;
+  default:
+    if (!op_info[n->op].elementwise && n->op != OP_BROADCAST) nnc_unreachable("no lowering for op");
+    emit_elementwise(cg, buffer(cg, id), n->shape, n);
+    return;
+  }
+}
+
+/* ---- entry points --------------------------------------------------------------------- */
+
+static void mark(const Graph *g, NodeId id, bool *need) {
+  if (need[id]) return;
+  need[id] = true;
+  const Node *n = graph_node(g, id);
+  for (int k = 0; k < op_info[n->op].arity; k++) mark(g, n->in[k], need);
+}
+
+static LLVMValueRef scalar_result(Cg *cg, NodeId id) {
+  if (cg->plan.loc[id].kind == LOC_IMM) return immediate(cg, id);
+  return LLVMBuildLoad2(cg->b, cg->f32, buffer(cg, id), "loss");
+}
+
+static void begin_function(Cg *cg, const char *name, LLVMTypeRef ty) {
+  cg->fn = LLVMAddFunction(cg->mod, name, ty);
+  LLVMSetLinkage(cg->fn, LLVMInternalLinkage);
+  LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "entry");
+  LLVMPositionBuilderAtEnd(cg->b, entry);
+  memset(cg->base, 0, cg->g->count * sizeof(LLVMValueRef));
+}
+
+static void emit_nodes(Cg *cg, const bool *need) {
+  cg->batch_f = LLVMBuildSIToFP(cg->b, cg->batch, cg->f32, "batch_f");
+  /* every buffer address is computed in the entry block, where it dominates all loops */
+  for (NodeId id = 1; id < cg->g->count; id++)
+    if (need[id] && cg->plan.loc[id].kind != LOC_IMM) buffer(cg, id);
+  for (NodeId id = 1; id < cg->g->count; id++)
+    if (need[id]) emit_node(cg, id);
+}
+
+/* float train_step(params, grads, inputs, arena, batch, max_batch) */
+static void emit_train_step(Cg *cg) {
+  const Graph *g = cg->g;
+  LLVMTypeRef args[6] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64};
+  begin_function(cg, "nnc_train_step", LLVMFunctionType(cg->f32, args, 6, false));
+  cg->params = LLVMGetParam(cg->fn, 0);
+  cg->grads = LLVMGetParam(cg->fn, 1);
+  cg->inputs = LLVMGetParam(cg->fn, 2);
+  cg->arena = LLVMGetParam(cg->fn, 3);
+  cg->batch = LLVMGetParam(cg->fn, 4);
+  cg->max_batch = LLVMGetParam(cg->fn, 5);
+  bool *need = calloc(g->count, sizeof(bool));
+  mark(g, g->loss, need);
+  for (int i = 0; i < g->nparams; i++) mark(g, g->params[i].grad, need);
+  emit_nodes(cg, need);
+  for (int i = 0; i < g->nparams; i++) {
+    NodeId gr = g->params[i].grad;
+    if (cg->plan.loc[gr].kind == LOC_GRAD && cg->plan.loc[gr].index == i) continue;
+    emit_copy(cg, gep(cg, cg->grads, i64c(cg, g->params[i].offset)), g->params[i].shape, gr);
+  }
+  LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
+  free(need);
+  cg->train_step = cg->fn;
+}
+
+/* float forward(params, inputs, outputs, arena, batch, max_batch) */
+static void emit_forward(Cg *cg) {
+  const Graph *g = cg->g;
+  LLVMTypeRef args[6] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64};
+  begin_function(cg, "nnc_forward", LLVMFunctionType(cg->f32, args, 6, false));
+  cg->params = LLVMGetParam(cg->fn, 0);
+  cg->grads = NULL;
+  cg->inputs = LLVMGetParam(cg->fn, 1);
+  LLVMValueRef outputs = LLVMGetParam(cg->fn, 2);
+  cg->arena = LLVMGetParam(cg->fn, 3);
+  cg->batch = LLVMGetParam(cg->fn, 4);
+  cg->max_batch = LLVMGetParam(cg->fn, 5);
+  bool *need = calloc(g->count, sizeof(bool));
+  mark(g, g->loss, need);
+  for (int i = 0; i < g->noutputs; i++) mark(g, g->outputs[i].node, need);
+  emit_nodes(cg, need);
+  for (int i = 0; i < g->noutputs; i++) {
+    LLVMValueRef slot = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, outputs, (LLVMValueRef[]){i64c(cg, i)}, 1, "");
+    LLVMValueRef dst = LLVMBuildLoad2(cg->b, cg->ptr, slot, g->outputs[i].name);
+    Shape s = graph_node(g, g->outputs[i].node)->shape;
+    s.batched = true; /* every output is per sample, even one that is constant over the batch */
+    emit_copy(cg, dst, s, g->outputs[i].node);
+  }
+  LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
+  free(need);
+  cg->forward = cg->fn;
+}
+
+/* ---- the module ----------------------------------------------------------------------- */
+
+static bool init_target(Cg *cg) {
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+  char *triple = LLVMGetDefaultTargetTriple();
+  char *err = NULL;
+  LLVMTargetRef target;
+  if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+    diag_error((SrcLoc){0}, "no LLVM target for %s: %s", triple, err);
+    LLVMDisposeMessage(err);
+    LLVMDisposeMessage(triple);
+    return false;
+  }
+  char *cpu = cg->opts.target_cpu ? NULL : LLVMGetHostCPUName();
+  char *features = cg->opts.target_cpu ? NULL : LLVMGetHostCPUFeatures();
+  LLVMCodeGenOptLevel level = cg->opts.opt_level == 0   ? LLVMCodeGenLevelNone
+                              : cg->opts.opt_level == 1 ? LLVMCodeGenLevelLess
+                              : cg->opts.opt_level == 2 ? LLVMCodeGenLevelDefault
+                                                        : LLVMCodeGenLevelAggressive;
+  cg->tm = LLVMCreateTargetMachine(target, triple, cpu ? cpu : cg->opts.target_cpu,
+                                   features ? features : "", level, LLVMRelocPIC,
+                                   LLVMCodeModelDefault);
+  LLVMSetTarget(cg->mod, triple);
+  LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(cg->tm);
+  char *dls = LLVMCopyStringRepOfTargetData(dl);
+  LLVMSetDataLayout(cg->mod, dls);
+  LLVMDisposeMessage(dls);
+  LLVMDisposeTargetData(dl);
+  LLVMDisposeMessage(triple);
+  if (cpu) LLVMDisposeMessage(cpu);
+  if (features) LLVMDisposeMessage(features);
+  return true;
+}
+
+CgContext *cg_build(const Graph *g, const CgOptions *opts) {
+  Cg *cg = calloc(1, sizeof *cg);
+  if (!cg) nnc_unreachable("out of memory");
+  cg->g = g;
+  cg->opts = *opts;
+  cg->ctx = LLVMContextCreate();
+  cg->mod = LLVMModuleCreateWithNameInContext(g->model_name, cg->ctx);
+  LLVMSetSourceFileName(cg->mod, g->source_path, strlen(g->source_path));
+  cg->b = LLVMCreateBuilderInContext(cg->ctx);
+  cg->f32 = LLVMFloatTypeInContext(cg->ctx);
+  cg->f64 = LLVMDoubleTypeInContext(cg->ctx);
+  cg->i32 = LLVMInt32TypeInContext(cg->ctx);
+  cg->i64 = LLVMInt64TypeInContext(cg->ctx);
+  cg->ptr = LLVMPointerTypeInContext(cg->ctx, 0);
+  if (!init_target(cg)) {
+    cg_free(cg);
+    return NULL;
+  }
+  plan_build(g, &cg->plan);
+  cg->base = calloc(g->count, sizeof(LLVMValueRef));
+  LLVMTypeRef sgemm_args[14] = {cg->i32, cg->i32, cg->i32, cg->i32, cg->i32, cg->i32, cg->f32,
+                                cg->ptr, cg->i32, cg->ptr, cg->i32, cg->f32, cg->ptr, cg->i32};
+  cg->sgemm_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemm_args, 14, false);
+  cg->sgemm = LLVMAddFunction(cg->mod, "cblas_sgemm", cg->sgemm_ty);
+  emit_train_step(cg);
+  emit_forward(cg);
+  cg_emit_descriptor(cg);
+  char *msg = NULL;
+  if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
+    fprintf(stderr, "%s", msg);
+    LLVMDisposeMessage(msg);
+    cg_free(cg);
+    nnc_unreachable("generated LLVM IR does not verify");
+  }
+  LLVMDisposeMessage(msg);
+  return cg;
+}
+
+void cg_free(CgContext *cg) {
+  if (!cg) return;
+  if (cg->b) LLVMDisposeBuilder(cg->b);
+  if (cg->mod) LLVMDisposeModule(cg->mod);
+  if (cg->tm) LLVMDisposeTargetMachine(cg->tm);
+  if (cg->ctx) LLVMContextDispose(cg->ctx);
+  plan_free(&cg->plan);
+  free(cg->base);
+  free(cg);
+}
+
+bool cg_optimize(CgContext *cg) {
+  char pipeline[32];
+  snprintf(pipeline, sizeof pipeline, "default<O%d>", cg->opts.opt_level);
+  LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+  bool vectorize = cg->opts.opt_level >= 2;
+  LLVMPassBuilderOptionsSetLoopVectorization(opts, vectorize);
+  LLVMPassBuilderOptionsSetSLPVectorization(opts, vectorize);
+  LLVMPassBuilderOptionsSetLoopUnrolling(opts, cg->opts.opt_level >= 2);
+  LLVMErrorRef err = LLVMRunPasses(cg->mod, pipeline, cg->tm, opts);
+  LLVMDisposePassBuilderOptions(opts);
+  if (err) {
+    char *msg = LLVMGetErrorMessage(err);
+    diag_error((SrcLoc){0}, "LLVM optimisation failed: %s", msg);
+    LLVMDisposeErrorMessage(msg);
+    return false;
+  }
+  return true;
+}
+
+bool cg_print_llvm(CgContext *cg, FILE *out) {
+  char *s = LLVMPrintModuleToString(cg->mod);
+  fputs(s, out);
+  LLVMDisposeMessage(s);
+  return true;
+}
+
+bool cg_emit_file(CgContext *cg, const char *path, bool assembly) {
+  char *err = NULL;
+  if (LLVMTargetMachineEmitToFile(cg->tm, cg->mod, (char *)path,
+                                  assembly ? LLVMAssemblyFile : LLVMObjectFile, &err)) {
+    diag_error((SrcLoc){0}, "cannot write '%s': %s", path, err);
+    LLVMDisposeMessage(err);
+    return false;
+  }
+  return true;
+}
+
+bool cg_print_asm(CgContext *cg, FILE *out) {
+  char *err = NULL;
+  LLVMMemoryBufferRef buf;
+  if (LLVMTargetMachineEmitToMemoryBuffer(cg->tm, cg->mod, LLVMAssemblyFile, &err, &buf)) {
+    diag_error((SrcLoc){0}, "cannot generate assembly: %s", err);
+    LLVMDisposeMessage(err);
+    return false;
+  }
+  fwrite(LLVMGetBufferStart(buf), 1, LLVMGetBufferSize(buf), out);
+  LLVMDisposeMemoryBuffer(buf);
+  return true;
+}

@@ -1,0 +1,286 @@
+/* driver.c: the nnc command: runs the pipeline, stops where --emit says, links ./train.
+ *
+ *   source -> tokens -> AST -> forward graph -> + backward graph -> DCE/CSE
+ *          -> LLVM IR -> optimised -> object -> cc object libnnrt.a -> executable
+ *
+ * Every stage can be printed (--emit), so each is observable and pinned by lit tests.
+ * Exit status: 0 success, 1 an error in the user's model or files, 2 a usage error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <llvm-c/Core.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nnc.h"
+
+#ifndef NNC_VERSION
+#define NNC_VERSION "0.0.0"
+#endif
+#ifndef NNC_LINK_EXTRA
+#define NNC_LINK_EXTRA ""
+#endif
+
+typedef enum { EMIT_EXE, EMIT_TOKENS, EMIT_AST, EMIT_GRAPH, EMIT_GRAD, EMIT_DOT, EMIT_LLVM, EMIT_ASM, EMIT_OBJ } EmitKind;
+
+static const char *const emit_names[] = {"exe", "tokens", "ast", "graph", "grad", "dot", "llvm", "asm", "obj"};
+
+typedef struct Options {
+  const char *input;
+  const char *output;
+  EmitKind emit;
+  int opt_level;
+  const char *target_cpu;
+  const char **include_dirs;
+  int ninclude, include_cap;
+} Options;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: nnc [options] MODEL.nn\n"
+          "\n"
+          "Compiles a model file into a native training program (./train by default is\n"
+          "named after the model file: xor.nn -> xor).\n"
+          "\n"
+          "options:\n"
+          "  -o FILE           write the program (or the --emit output) to FILE\n"
+          "  --emit=STAGE      stop after STAGE and print it: tokens, ast, graph (the\n"
+          "                    forward graph), grad (forward + backward graph), dot\n"
+          "                    (Graphviz of both), llvm (optimised LLVM IR), asm, obj\n"
+          "                    (object file; written to MODEL.o unless -o is given)\n"
+          "  -O0, -O1, -O2, -O3  LLVM optimisation level (default -O3)\n"
+          "  --target-cpu=CPU  generate code for CPU (default: this machine's CPU)\n"
+          "  -I DIR            add DIR to the import search path\n"
+          "  --help            print this help and exit\n"
+          "  --version         print the version and exit\n"
+          "\n"
+          "environment: CC is the C compiler that links the program (default cc).\n"
+          "exit status: 0 success, 1 error in the model or its files, 2 usage error.\n");
+}
+
+static _Noreturn void usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "nnc: error: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'nnc --help'.\n");
+  exit(2);
+}
+
+static void parse_args(int argc, char **argv, Options *o) {
+  o->opt_level = 3;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      exit(0);
+    } else if (strcmp(a, "--version") == 0) {
+      unsigned major, minor, patch;
+      LLVMGetVersion(&major, &minor, &patch);
+      printf("nnc %s (LLVM %u.%u.%u)\n", NNC_VERSION, major, minor, patch);
+      exit(0);
+    } else if (strcmp(a, "-o") == 0) {
+      if (++i == argc) usage_error("%s needs a file name", a);
+      o->output = argv[i];
+    } else if (strncmp(a, "--emit=", 7) == 0) {
+      int k = -1;
+      for (int j = 1; j < (int)(sizeof emit_names / sizeof *emit_names); j++)
+        if (strcmp(a + 7, emit_names[j]) == 0) k = j;
+      if (k < 0)
+        usage_error("unknown --emit stage '%s'; expected tokens, ast, graph, grad, dot, llvm, asm or obj",
+                    a + 7);
+      o->emit = (EmitKind)k;
+    } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
+      o->opt_level = a[2] - '0';
+    } else if (strncmp(a, "--target-cpu=", 13) == 0) {
+      if (!a[13]) usage_error("%s needs a CPU name", "--target-cpu");
+      o->target_cpu = a + 13;
+    } else if (strcmp(a, "-I") == 0 || strncmp(a, "-I", 2) == 0) {
+      const char *dir = a[2] ? a + 2 : (++i < argc ? argv[i] : NULL);
+      if (!dir) usage_error("%s needs a directory", "-I");
+      vec_push(&o->include_dirs, &o->ninclude, &o->include_cap, dir);
+    } else if (a[0] == '-' && a[1]) {
+      usage_error("unknown option '%s'", a);
+    } else if (o->input) {
+      usage_error("more than one input file ('%s')", a);
+    } else {
+      o->input = a;
+    }
+  }
+  if (!o->input) usage_error("%s", "no input file");
+}
+
+/* Where stage output goes: -o FILE or stdout. */
+static FILE *open_output(const Options *o) {
+  if (!o->output || strcmp(o->output, "-") == 0) return stdout;
+  FILE *f = fopen(o->output, "w");
+  if (!f) {
+    fprintf(stderr, "nnc: error: cannot write '%s': %s\n", o->output, strerror(errno));
+    exit(1);
+  }
+  return f;
+}
+
+static int close_output(FILE *f) {
+  if (f == stdout) return fflush(f) == 0 ? 0 : 1;
+  return fclose(f) == 0 ? 0 : 1;
+}
+
+/* MODEL.nn -> MODEL (+ suffix), in the current directory. */
+static char *default_output(const char *input, const char *suffix) {
+  const char *base = strrchr(input, '/');
+  base = base ? base + 1 : input;
+  size_t n = strlen(base);
+  if (n > 3 && strcmp(base + n - 3, ".nn") == 0) n -= 3;
+  char *out = malloc(n + strlen(suffix) + 1);
+  memcpy(out, base, n);
+  strcpy(out + n, suffix);
+  return out;
+}
+
+/* libnnrt.a sits at ../lib/nnc/ relative to nnc, in the build tree and when installed. */
+static char *runtime_library(void) {
+  char *exe = realpath("/proc/self/exe", NULL);
+  if (!exe) return NULL;
+  char *slash = strrchr(exe, '/');
+  *slash = 0;
+  char *path = malloc(strlen(exe) + 32);
+  sprintf(path, "%s/../lib/nnc/libnnrt.a", exe);
+  free(exe);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    fprintf(stderr, "nnc: error: the runtime library is missing: %s\n", path);
+    free(path);
+    return NULL;
+  }
+  return path;
+}
+
+static int run(char **argv) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    execvp(argv[0], argv);
+    fprintf(stderr, "nnc: error: cannot run '%s': %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int link_program(const char *object, const char *output) {
+  char *runtime = runtime_library();
+  if (!runtime) return 1;
+  const char *cc_env = getenv("CC");
+  char *cc = strdup(cc_env && *cc_env ? cc_env : "cc");
+  char *extra = strdup(NNC_LINK_EXTRA);
+  char *argv[64];
+  int n = 0;
+  for (char *t = strtok(cc, " "); t && n < 16; t = strtok(NULL, " ")) argv[n++] = t;
+  for (char *t = strtok(extra, " "); t && n < 32; t = strtok(NULL, " ")) argv[n++] = t;
+  argv[n++] = (char *)object;
+  argv[n++] = runtime;
+  argv[n++] = "-lopenblas";
+  argv[n++] = "-lz";
+  argv[n++] = "-lm";
+  argv[n++] = "-o";
+  argv[n++] = (char *)output;
+  argv[n] = NULL;
+  int rc = run(argv);
+  if (rc != 0) fprintf(stderr, "nnc: error: linking '%s' failed (%s exited with status %d)\n", output, argv[0], rc);
+  free(cc);
+  free(extra);
+  free(runtime);
+  return rc == 0 ? 0 : 1;
+}
+
+static int codegen(const Options *o, const Graph *g) {
+  CgOptions co = {o->opt_level, o->target_cpu};
+  CgContext *cg = cg_build(g, &co);
+  if (!cg || !cg_optimize(cg)) {
+    cg_free(cg);
+    return 1;
+  }
+  int rc = 0;
+  if (o->emit == EMIT_LLVM || o->emit == EMIT_ASM) {
+    FILE *out = open_output(o);
+    bool ok = o->emit == EMIT_LLVM ? cg_print_llvm(cg, out) : cg_print_asm(cg, out);
+    rc = (close_output(out) || !ok) ? 1 : 0;
+  } else if (o->emit == EMIT_OBJ) {
+    char *path = o->output ? strdup(o->output) : default_output(o->input, ".o");
+    rc = cg_emit_file(cg, path, false) ? 0 : 1;
+    free(path);
+  } else {
+    const char *tmpdir = getenv("TMPDIR");
+    char object[4096];
+    snprintf(object, sizeof object, "%s/nnc-XXXXXX.o", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemps(object, 2);
+    if (fd < 0) {
+      fprintf(stderr, "nnc: error: cannot create a temporary file in %s: %s\n",
+              tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+      cg_free(cg);
+      return 1;
+    }
+    close(fd);
+    char *output = o->output ? strdup(o->output) : default_output(o->input, "");
+    rc = cg_emit_file(cg, object, false) ? link_program(object, output) : 1;
+    unlink(object);
+    free(output);
+  }
+  cg_free(cg);
+  return rc;
+}
+
+static int compile(const Options *o, Arena *arena) {
+  uint32_t file = src_load(o->input);
+  if (!file) return 1;
+  if (o->emit == EMIT_TOKENS) {
+    FILE *out = open_output(o);
+    int rc = lang_dump_tokens(file, out);
+    return (close_output(out) || rc || diag_error_count()) ? 1 : 0;
+  }
+  AstProgram *prog = lang_parse(arena, file);
+  if (!prog) return 1;
+  if (o->emit == EMIT_AST) {
+    FILE *out = open_output(o);
+    ast_print(prog, out);
+    return close_output(out);
+  }
+  Graph *g = sema_build(arena, prog);
+  if (!g) return 1;
+  int rc = 0;
+  if (o->emit == EMIT_GRAPH) {
+    pass_dce(g);
+    FILE *out = open_output(o);
+    ir_print(g, false, out);
+    rc = close_output(out);
+  } else {
+    ad_build(g);
+    pass_dce(g);
+    if (o->emit == EMIT_GRAD || o->emit == EMIT_DOT) {
+      FILE *out = open_output(o);
+      if (o->emit == EMIT_GRAD) ir_print(g, true, out);
+      else ir_print_dot(g, out);
+      rc = close_output(out);
+    } else {
+      rc = codegen(o, g);
+    }
+  }
+  graph_free(g);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  Options o = {0};
+  parse_args(argc, argv, &o);
+  Arena arena = {0};
+  int rc = compile(&o, &arena);
+  if (diag_error_count() > 0) rc = 1;
+  arena_free(&arena);
+  src_free_all();
+  free(o.include_dirs);
+  return rc;
+}

@@ -1,0 +1,392 @@
+/* ir.c: the graph IR: shapes, the op table, and node construction.
+ *
+ * Nodes are appended to one array and never change; a node's inputs always have smaller
+ * ids. Every constructor first simplifies (constant folding and the identities that keep
+ * the backward graph small: x*1, x+0, x*0, --x, reshape of reshape, ...), then looks the
+ * node up in a hash table keyed on (op, shape, inputs, attributes): building the same
+ * expression twice yields the same id, which is common-subexpression elimination.
+ */
+#include "nnc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const OpInfo op_info[OP_COUNT_] = {
+    [OP_NONE] = {"none", 0, false},
+    [OP_INPUT] = {"input", 0, false},
+    [OP_PARAM] = {"param", 0, false},
+    [OP_CONST] = {"const", 0, false},
+    [OP_BATCH] = {"batch", 0, false},
+    [OP_NEG] = {"neg", 1, true},
+    [OP_EXP] = {"exp", 1, true},
+    [OP_LOG] = {"log", 1, true},
+    [OP_TANH] = {"tanh", 1, true},
+    [OP_SIGMOID] = {"sigmoid", 1, true},
+    [OP_RELU] = {"relu", 1, true},
+    [OP_ADD] = {"add", 2, true},
+    [OP_SUB] = {"sub", 2, true},
+    [OP_MUL] = {"mul", 2, true},
+    [OP_DIV] = {"div", 2, true},
+    [OP_POW] = {"pow", 2, true},
+    [OP_GT] = {"gt", 2, true},
+    [OP_SUMTO] = {"sumto", 1, false},
+    [OP_BROADCAST] = {"broadcast", 1, false},
+    [OP_RESHAPE] = {"reshape", 1, false},
+    [OP_MATMUL] = {"matmul", 2, false},
+};
+
+/* ---- shapes --------------------------------------------------------------------------- */
+
+int64_t shape_size(Shape s) {
+  int64_t n = 1;
+  for (int i = 0; i < s.rank; i++) n *= s.dim[i];
+  return n;
+}
+
+bool shape_eq(Shape a, Shape b) {
+  if (a.rank != b.rank || a.batched != b.batched) return false;
+  for (int i = 0; i < a.rank; i++)
+    if (a.dim[i] != b.dim[i]) return false;
+  return true;
+}
+
+Shape shape_scalar(bool batched) {
+  Shape s = {0};
+  s.batched = batched;
+  return s;
+}
+
+Shape shape_make(bool batched, int rank, const int32_t *dims) {
+  Shape s = {0};
+  s.batched = batched;
+  s.rank = (uint8_t)rank;
+  for (int i = 0; i < rank; i++) s.dim[i] = dims[i];
+  return s;
+}
+
+const char *shape_str(Shape s) {
+  static char buf[8][96];
+  static int next;
+  char *p = buf[next++ % 8];
+  int n = snprintf(p, 96, "f32");
+  if (s.rank == 0 && !s.batched) return p;
+  n += snprintf(p + n, 96 - n, "[");
+  if (s.batched) n += snprintf(p + n, 96 - n, s.rank ? "B, " : "B");
+  for (int i = 0; i < s.rank; i++)
+    n += snprintf(p + n, 96 - n, i + 1 < s.rank ? "%d, " : "%d", (int)s.dim[i]);
+  snprintf(p + n, 96 - n, "]");
+  return p;
+}
+
+bool shape_broadcast(Shape a, Shape b, Shape *out) {
+  Shape r = {0};
+  r.rank = a.rank > b.rank ? a.rank : b.rank;
+  r.batched = a.batched || b.batched;
+  for (int i = 0; i < r.rank; i++) {
+    int ia = i - (r.rank - a.rank), ib = i - (r.rank - b.rank);
+    int32_t da = ia >= 0 ? a.dim[ia] : 1, db = ib >= 0 ? b.dim[ib] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+    r.dim[i] = da == 1 ? db : da;
+  }
+  *out = r;
+  return true;
+}
+
+bool shape_broadcastable_to(Shape small, Shape big) {
+  Shape r;
+  if (small.batched && !big.batched) return false;
+  return shape_broadcast(small, big, &r) && shape_eq(r, big);
+}
+
+/* ---- graph ---------------------------------------------------------------------------- */
+
+Graph *graph_new(Arena *arena) {
+  Graph *g = calloc(1, sizeof *g);
+  if (!g) nnc_unreachable("out of memory");
+  g->arena = arena;
+  g->cap = 64;
+  g->nodes = nn_xrealloc(NULL, g->cap * sizeof(Node));
+  memset(&g->nodes[0], 0, sizeof(Node));
+  g->count = 1;
+  g->table_cap = 128;
+  g->table = calloc(g->table_cap, sizeof(uint32_t));
+  g->loss = 0;
+  g->train.lr = g->train.momentum = -1;
+  g->train.batch = g->train.epochs = g->train.seed = -1;
+  return g;
+}
+
+void graph_free(Graph *g) {
+  if (!g) return;
+  free(g->nodes);
+  free(g->table);
+  free(g->inputs);
+  free(g->params);
+  free(g->outputs);
+  free(g);
+}
+
+static uint64_t node_hash(const Node *n) {
+  uint64_t h = 1469598103934665603ull;
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
+  MIX(n->op);
+  MIX(n->shape.rank);
+  MIX(n->shape.batched);
+  for (int i = 0; i < n->shape.rank; i++) MIX(n->shape.dim[i]);
+  MIX(n->in[0]);
+  MIX(n->in[1]);
+  MIX(n->attr);
+  uint32_t bits;
+  memcpy(&bits, &n->value, sizeof bits);
+  MIX(bits);
+#undef MIX
+  return h;
+}
+
+static bool node_same(const Node *a, const Node *b) {
+  return a->op == b->op && shape_eq(a->shape, b->shape) && a->in[0] == b->in[0] &&
+         a->in[1] == b->in[1] && a->attr == b->attr &&
+         memcmp(&a->value, &b->value, sizeof a->value) == 0;
+}
+
+static void table_grow(Graph *g) {
+  uint32_t cap = g->table_cap * 2;
+  uint32_t *t = calloc(cap, sizeof *t);
+  if (!t) nnc_unreachable("out of memory");
+  for (uint32_t id = 1; id < g->count; id++) {
+    uint64_t h = node_hash(&g->nodes[id]);
+    uint32_t i = (uint32_t)h & (cap - 1);
+    while (t[i]) i = (i + 1) & (cap - 1);
+    t[i] = id;
+  }
+  free(g->table);
+  g->table = t;
+  g->table_cap = cap;
+}
+
+/* Returns the id of an equal node, appending `n` when there is none. */
+NodeId ir_intern(Graph *g, Node n) {
+  if ((g->count + 1) * 2 > g->table_cap) table_grow(g);
+  uint64_t h = node_hash(&n);
+  uint32_t i = (uint32_t)h & (g->table_cap - 1);
+  while (g->table[i]) {
+    if (node_same(&g->nodes[g->table[i]], &n)) return g->table[i];
+    i = (i + 1) & (g->table_cap - 1);
+  }
+  if (g->count == g->cap) {
+    g->cap *= 2;
+    g->nodes = nn_xrealloc(g->nodes, g->cap * sizeof(Node));
+  }
+  NodeId id = g->count++;
+  g->nodes[id] = n;
+  g->table[i] = id;
+  return id;
+}
+
+void ir_set_name(Graph *g, NodeId id, const char *name, SrcLoc loc) {
+  Node *n = &g->nodes[id];
+  if (n->name || n->op == OP_CONST || n->op == OP_INPUT || n->op == OP_PARAM) return;
+  n->name = name;
+  n->loc = loc;
+}
+
+bool ir_is_const(const Graph *g, NodeId id, float value) {
+  const Node *n = &g->nodes[id];
+  return n->op == OP_CONST && n->value == value;
+}
+
+static Node make(OpKind op, Shape s, NodeId a, NodeId b) {
+  Node n = {0};
+  n.op = (uint8_t)op;
+  n.shape = s;
+  n.in[0] = a;
+  n.in[1] = b;
+  return n;
+}
+
+NodeId ir_input(Graph *g, int index, Shape s) {
+  Node n = make(OP_INPUT, s, 0, 0);
+  n.attr = (uint32_t)index;
+  return ir_intern(g, n);
+}
+
+NodeId ir_param(Graph *g, int index, Shape s) {
+  Node n = make(OP_PARAM, s, 0, 0);
+  n.attr = (uint32_t)index;
+  return ir_intern(g, n);
+}
+
+NodeId ir_const(Graph *g, float value, Shape s) {
+  Node n = make(OP_CONST, s, 0, 0);
+  n.value = value == 0 ? 0.0f : value; /* -0 and 0 are one constant */
+  return ir_intern(g, n);
+}
+
+NodeId ir_batch(Graph *g) { return ir_intern(g, make(OP_BATCH, shape_scalar(false), 0, 0)); }
+
+static float fold_unary(OpKind op, float x) {
+  switch (op) {
+  case OP_NEG: return -x;
+  case OP_EXP: return expf(x);
+  case OP_LOG: return logf(x);
+  case OP_TANH: return tanhf(x);
+  case OP_SIGMOID: return 1.0f / (1.0f + expf(-x));
+  case OP_RELU: return x > 0 ? x : 0;
+  default: nnc_unreachable("not a unary op");
+  }
+}
+
+static float fold_binary(OpKind op, float x, float y) {
+  switch (op) {
+  case OP_ADD: return x + y;
+  case OP_SUB: return x - y;
+  case OP_MUL: return x * y;
+  case OP_DIV: return x / y;
+  case OP_POW: return powf(x, y);
+  case OP_GT: return x > y ? 1.0f : 0.0f;
+  default: nnc_unreachable("not a binary op");
+  }
+}
+
+NodeId ir_unary(Graph *g, OpKind op, NodeId a) {
+  const Node *na = &g->nodes[a];
+  if (na->op == OP_CONST) return ir_const(g, fold_unary(op, na->value), na->shape);
+  if (op == OP_NEG && na->op == OP_NEG) return na->in[0];
+  return ir_intern(g, make(op, na->shape, a, 0));
+}
+
+NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b) {
+  Shape s;
+  if (!shape_broadcast(g->nodes[a].shape, g->nodes[b].shape, &s))
+    nnc_unreachable("binary op on incompatible shapes");
+  const Node *na = &g->nodes[a], *nb = &g->nodes[b];
+  bool ca = na->op == OP_CONST, cb = nb->op == OP_CONST;
+  if (ca && cb) return ir_const(g, fold_binary(op, na->value, nb->value), s);
+  /* The identities below may return an operand, which must then already have the
+   * result's shape; otherwise it is broadcast (which folds for constants). */
+  switch (op) {
+  case OP_ADD:
+    if (ca && na->value == 0) return ir_broadcast(g, b, s);
+    if (cb && nb->value == 0) return ir_broadcast(g, a, s);
+    if (nb->op == OP_NEG) return ir_binary(g, OP_SUB, a, nb->in[0]);
+    break;
+  case OP_SUB:
+    if (cb && nb->value == 0) return ir_broadcast(g, a, s);
+    if (ca && na->value == 0) return ir_broadcast(g, ir_unary(g, OP_NEG, b), s);
+    if (nb->op == OP_NEG) return ir_binary(g, OP_ADD, a, nb->in[0]);
+    break;
+  case OP_MUL:
+    if ((ca && na->value == 0) || (cb && nb->value == 0)) return ir_const(g, 0, s);
+    if (ca && na->value == 1) return ir_broadcast(g, b, s);
+    if (cb && nb->value == 1) return ir_broadcast(g, a, s);
+    if (ca && na->value == -1) return ir_broadcast(g, ir_unary(g, OP_NEG, b), s);
+    if (cb && nb->value == -1) return ir_broadcast(g, ir_unary(g, OP_NEG, a), s);
+    if (na->op == OP_NEG && nb->op == OP_NEG) return ir_binary(g, OP_MUL, na->in[0], nb->in[0]);
+    if (na->op == OP_NEG) return ir_unary(g, OP_NEG, ir_binary(g, OP_MUL, na->in[0], b));
+    if (nb->op == OP_NEG) return ir_unary(g, OP_NEG, ir_binary(g, OP_MUL, a, nb->in[0]));
+    /* constants first, so that c*x and x*c are one node */
+    if (cb) return ir_binary(g, OP_MUL, b, a);
+    break;
+  case OP_DIV:
+    if (cb && nb->value == 1) return ir_broadcast(g, a, s);
+    if (ca && na->value == 0) return ir_const(g, 0, s);
+    if (na->op == OP_NEG) return ir_unary(g, OP_NEG, ir_binary(g, OP_DIV, na->in[0], b));
+    break;
+  case OP_POW:
+    if (cb && nb->value == 1) return ir_broadcast(g, a, s);
+    if (cb && nb->value == 0) return ir_const(g, 1, s);
+    break;
+  default:
+    break;
+  }
+  if (op == OP_ADD && a > b && !ca) { /* commutative: one canonical order */
+    NodeId t = a; a = b; b = t;
+  }
+  return ir_intern(g, make(op, s, a, b));
+}
+
+NodeId ir_sumto(Graph *g, NodeId a, Shape s) {
+  const Node *na = &g->nodes[a];
+  if (shape_eq(na->shape, s)) return a;
+  if (!shape_broadcastable_to(s, na->shape)) nnc_unreachable("sumto to an incompatible shape");
+  if (na->op == OP_CONST && !(na->shape.batched && !s.batched))
+    return ir_const(g, na->value * (float)(shape_size(na->shape) / shape_size(s)), s);
+  if (na->op == OP_BROADCAST && shape_eq(g->nodes[na->in[0]].shape, s)) {
+    /* sum of n copies */
+    float copies = (float)(shape_size(na->shape) / shape_size(s));
+    NodeId x = na->in[0];
+    if (na->shape.batched && !s.batched) {
+      NodeId k = ir_binary(g, OP_MUL, ir_const(g, copies, shape_scalar(false)), ir_batch(g));
+      return ir_binary(g, OP_MUL, k, x);
+    }
+    return ir_binary(g, OP_MUL, ir_const(g, copies, shape_scalar(false)), x);
+  }
+  return ir_intern(g, make(OP_SUMTO, s, a, 0));
+}
+
+NodeId ir_broadcast(Graph *g, NodeId a, Shape s) {
+  const Node *na = &g->nodes[a];
+  if (shape_eq(na->shape, s)) return a;
+  if (!shape_broadcastable_to(na->shape, s)) nnc_unreachable("broadcast to an incompatible shape");
+  if (na->op == OP_CONST) return ir_const(g, na->value, s);
+  if (na->op == OP_BROADCAST) a = na->in[0];
+  return ir_intern(g, make(OP_BROADCAST, s, a, 0));
+}
+
+NodeId ir_reshape(Graph *g, NodeId a, Shape s) {
+  const Node *na = &g->nodes[a];
+  if (shape_size(na->shape) != shape_size(s) || na->shape.batched != s.batched)
+    nnc_unreachable("reshape changes the element count");
+  if (shape_eq(na->shape, s)) return a;
+  if (na->op == OP_CONST) return ir_const(g, na->value, s);
+  if (na->op == OP_RESHAPE) {
+    a = na->in[0];
+    if (shape_eq(g->nodes[a].shape, s)) return a;
+  }
+  return ir_intern(g, make(OP_RESHAPE, s, a, 0));
+}
+
+/* A matrix view's row count: its static factor, and whether the batch multiplies it. */
+typedef struct { int64_t n; bool batched; } Rows;
+
+static Rows view_rows(Shape s) {
+  Rows r = {1, s.batched};
+  for (int i = 0; i + 1 < s.rank; i++) r.n *= s.dim[i];
+  return r;
+}
+
+bool ir_matmul_shape(Shape a, Shape b, uint32_t flags, Shape *out) {
+  bool ta = flags & MM_TA, tb = flags & MM_TB;
+  if (a.rank + a.batched < 2 || b.rank + b.batched < 2 || a.rank < 1 || b.rank < 1) return false;
+  Rows ra = view_rows(a), rb = view_rows(b);
+  int64_t ca = a.dim[a.rank - 1], cb = b.dim[b.rank - 1];
+  /* inner dimension: op(A) is [M, K], op(B) is [K, N] */
+  Rows ka = ta ? ra : (Rows){ca, false};
+  Rows kb = tb ? (Rows){cb, false} : rb;
+  if (ka.n != kb.n || ka.batched != kb.batched) return false;
+  Rows n = tb ? rb : (Rows){cb, false};
+  if (n.batched) return false; /* the batch never ends up in a column */
+  Shape r = {0};
+  if (!ta) {
+    r = a;
+    r.dim[r.rank - 1] = (int32_t)n.n;
+  } else {
+    if (ca > INT32_MAX) return false;
+    r.rank = 2;
+    r.dim[0] = (int32_t)ca;
+    r.dim[1] = (int32_t)n.n;
+  }
+  *out = r;
+  return true;
+}
+
+NodeId ir_matmul(Graph *g, NodeId a, NodeId b, uint32_t flags) {
+  Shape s;
+  if (!ir_matmul_shape(g->nodes[a].shape, g->nodes[b].shape, flags, &s))
+    nnc_unreachable("matmul on incompatible shapes");
+  if (ir_is_const(g, a, 0) || ir_is_const(g, b, 0)) return ir_const(g, 0, s);
+  Node n = make(OP_MATMUL, s, a, b);
+  n.attr = flags;
+  return ir_intern(g, n);
+}

@@ -1,0 +1,77 @@
+/* ir_print.c: the graph as text (--emit=graph, --emit=grad) and as Graphviz (--emit=dot).
+ *
+ * One line per node, "%ID = op operands : shape", in id order, which is execution order.
+ * Ids are dense after DCE and deterministic, so lit tests can pin the dumps.
+ */
+#include "nnc.h"
+
+static const char *const init_names[] = {"zeros", "ones", "constant", "uniform", "normal",
+                                         "glorot_uniform"};
+
+static void print_init(const GraphParam *p, FILE *out) {
+  fprintf(out, "%s", init_names[p->init]);
+  if (p->init == INIT_CONSTANT) fprintf(out, "(%g)", p->init_a);
+  if (p->init == INIT_UNIFORM || p->init == INIT_NORMAL) fprintf(out, "(%g, %g)", p->init_a, p->init_b);
+}
+
+static void print_node(const Graph *g, NodeId id, FILE *out) {
+  const Node *n = graph_node(g, id);
+  fprintf(out, "  %%%u = %s", id, op_info[n->op].name);
+  switch (n->op) {
+  case OP_INPUT: fprintf(out, " %s", g->inputs[n->attr].name); break;
+  case OP_PARAM: fprintf(out, " %s", g->params[n->attr].name); break;
+  case OP_CONST: fprintf(out, " %g", n->value); break;
+  case OP_MATMUL:
+    fprintf(out, "%s%s", n->attr & MM_TA ? ".ta" : "", n->attr & MM_TB ? ".tb" : "");
+    break;
+  default: break;
+  }
+  for (int k = 0; k < op_info[n->op].arity; k++) fprintf(out, "%s%%%u", k ? ", " : " ", n->in[k]);
+  fprintf(out, " : %s", shape_str(n->shape));
+  if (n->op == OP_PARAM) {
+    fprintf(out, " = ");
+    print_init(&g->params[n->attr], out);
+  }
+  if (n->name && n->op != OP_INPUT && n->op != OP_PARAM) fprintf(out, "  # %s", n->name);
+  fputc('\n', out);
+}
+
+void ir_print(const Graph *g, bool with_grad, FILE *out) {
+  fprintf(out, "graph %s {\n", g->model_name);
+  uint32_t end = with_grad ? g->count : g->nfwd;
+  for (NodeId id = 1; id < end; id++) {
+    if (with_grad && id == g->nfwd) fprintf(out, "  # backward\n");
+    print_node(g, id, out);
+  }
+  fprintf(out, "  loss = %%%u\n", g->loss);
+  for (int i = 0; i < g->noutputs; i++)
+    fprintf(out, "  output %s = %%%u\n", g->outputs[i].name, g->outputs[i].node);
+  if (with_grad)
+    for (int i = 0; i < g->nparams; i++)
+      fprintf(out, "  grad %s = %%%u\n", g->params[i].name, g->params[i].grad);
+  fprintf(out, "}\n");
+}
+
+void ir_print_dot(const Graph *g, FILE *out) {
+  fprintf(out, "digraph \"%s\" {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n",
+          g->model_name);
+  for (NodeId id = 1; id < g->count; id++) {
+    const Node *n = graph_node(g, id);
+    const char *label = n->op == OP_INPUT ? g->inputs[n->attr].name
+                        : n->op == OP_PARAM ? g->params[n->attr].name
+                                            : n->name;
+    fprintf(out, "  n%u [label=\"%%%u %s", id, id, op_info[n->op].name);
+    if (n->op == OP_CONST) fprintf(out, " %g", n->value);
+    if (label) fprintf(out, "\\n%s", label);
+    fprintf(out, "\\n%s\"%s];\n", shape_str(n->shape),
+            id >= g->nfwd ? ", style=filled, fillcolor=\"#fde9d9\""
+            : (n->op == OP_INPUT || n->op == OP_PARAM) ? ", style=filled, fillcolor=\"#dde8f7\""
+                                                      : "");
+    for (int k = 0; k < op_info[n->op].arity; k++) fprintf(out, "  n%u -> n%u;\n", n->in[k], id);
+  }
+  fprintf(out, "  loss [shape=ellipse];\n  n%u -> loss;\n", g->loss);
+  for (int i = 0; i < g->nparams; i++)
+    fprintf(out, "  \"grad %s\" [shape=ellipse];\n  n%u -> \"grad %s\";\n", g->params[i].name,
+            g->params[i].grad, g->params[i].name);
+  fprintf(out, "}\n");
+}

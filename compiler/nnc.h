@@ -1,0 +1,234 @@
+/* nnc.h: the middle and back end of nnc: graph IR, sema, autodiff, passes, codegen, driver.
+ *
+ * The one idea: a model is a graph of tensor ops in an arena, referenced by integer ids,
+ * where every node's inputs have smaller ids than the node. So id order is a topological
+ * order, reverse-mode autodiff is one backward sweep over ids, and hash-consing node
+ * construction (the same op on the same inputs yields the same id) gives CSE for free.
+ *
+ * Shapes are per sample: a node whose value depends on a model input carries the implicit
+ * batch dimension in front (Shape.batched) and its dims are the per-sample ones. The
+ * batch size is a run-time value; every other extent is static.
+ *
+ * Sections list each file's exports, in pipeline order.
+ */
+#ifndef NNC_COMPILER_H
+#define NNC_COMPILER_H
+
+#include "lang.h"
+
+/* ---- ir.c: shapes, the op table, graphs and node construction ----------------------- */
+
+typedef struct Shape {
+  uint8_t rank;
+  bool batched; /* a leading batch dimension precedes dim[0] */
+  int32_t dim[NN_MAX_RANK];
+} Shape;
+
+typedef uint32_t NodeId; /* 0 = none */
+
+/* The closed op set. Each op has one row in ir.c's table (name, arity) and one case in
+ * each of: the constructor's shape rule (ir.c), the gradient rule (autodiff.c) and the
+ * lowering (codegen.c). */
+typedef enum {
+  OP_NONE,
+  /* leaves */
+  OP_INPUT,   /* attr: input index */
+  OP_PARAM,   /* attr: parameter index */
+  OP_CONST,   /* value broadcast to the node's shape */
+  OP_BATCH,   /* the run-time batch size, as a scalar */
+  /* elementwise, numpy broadcasting over per-sample dims; the batch broadcasts too */
+  OP_NEG, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID, OP_RELU,
+  OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW,
+  OP_GT, /* a > b ? 1 : 0 (no gradient) */
+  /* structural */
+  OP_SUMTO,     /* sum the input down to the node's (broadcast-compatible) shape */
+  OP_BROADCAST, /* repeat the input up to the node's shape */
+  OP_RESHAPE,   /* same elements, new per-sample dims (batched-ness unchanged) */
+  OP_MATMUL,    /* attr: MM_TA | MM_TB; see ir_matmul */
+  OP_COUNT_
+} OpKind;
+
+enum { MM_TA = 1, MM_TB = 2 };
+
+typedef struct OpInfo {
+  const char *name;
+  int arity;
+  bool elementwise;
+} OpInfo;
+extern const OpInfo op_info[OP_COUNT_];
+
+typedef struct Node {
+  uint8_t op;
+  Shape shape;
+  NodeId in[2];
+  uint32_t attr;
+  float value;      /* OP_CONST */
+  const char *name; /* the binding that named it, for dumps; may be NULL */
+  SrcLoc loc;
+} Node;
+
+typedef enum {
+  INIT_ZEROS, INIT_ONES, INIT_CONSTANT, INIT_UNIFORM, INIT_NORMAL, INIT_GLOROT_UNIFORM,
+} InitKind; /* the same numbering as the runtime's nnrt_init_kind */
+
+typedef struct GraphInput {
+  const char *name;
+  Shape shape; /* per sample; the node is batched */
+  NodeId node;
+  SrcLoc loc;
+} GraphInput;
+
+typedef struct GraphParam {
+  const char *name;
+  Shape shape;
+  InitKind init;
+  float init_a, init_b;
+  NodeId node;
+  NodeId grad; /* d(loss)/d(param), same shape; set by autodiff */
+  int64_t offset; /* in the flat parameter buffer */
+  SrcLoc loc;
+} GraphParam;
+
+typedef struct GraphOutput {
+  const char *name;
+  NodeId node;
+  SrcLoc loc;
+} GraphOutput;
+
+/* The model's train block, checked; paths already absolute. */
+typedef struct TrainDefaults {
+  const char *data_format;
+  int n_data_paths;
+  const char *data_paths[4];
+  const char *optimizer;
+  double lr, momentum;
+  int64_t batch, epochs, seed; /* -1 = unset */
+} TrainDefaults;
+
+typedef struct Graph {
+  Node *nodes; /* nodes[0] is unused: id 0 means none */
+  uint32_t count, cap;
+  uint32_t *table; /* hash-consing: open addressing, 0 = empty */
+  uint32_t table_cap;
+  uint32_t nfwd; /* ids below nfwd were built by sema (the forward graph) */
+
+  const char *model_name;
+  const char *source_path; /* absolute */
+  GraphInput *inputs;
+  int ninputs, inputs_cap;
+  GraphParam *params;
+  int nparams, params_cap;
+  GraphOutput *outputs;
+  int noutputs, outputs_cap;
+  NodeId loss; /* batch-mean loss: an unbatched scalar */
+  TrainDefaults train;
+  Arena *arena; /* names and strings */
+} Graph;
+
+Graph *graph_new(Arena *arena);
+void graph_free(Graph *g);
+static inline const Node *graph_node(const Graph *g, NodeId id) { return &g->nodes[id]; }
+
+int64_t shape_size(Shape s); /* per-sample elements */
+bool shape_eq(Shape a, Shape b);
+Shape shape_scalar(bool batched);
+Shape shape_make(bool batched, int rank, const int32_t *dims);
+/* "f32[B, 2, 8]" (B for the batch dimension), "f32" for a scalar; in a static buffer */
+const char *shape_str(Shape s);
+/* Broadcast two per-sample shapes; false when incompatible. */
+bool shape_broadcast(Shape a, Shape b, Shape *out);
+/* Whether `small` can be broadcast up to (and summed down from) `big`. */
+bool shape_broadcastable_to(Shape small, Shape big);
+
+/* Node construction. Every constructor folds constants and applies the algebraic
+ * identities that keep gradients small (x*1, x+0, --x, ...), then hash-conses. Shape
+ * errors are internal here: sema checks user shapes before it builds. */
+NodeId ir_input(Graph *g, int index, Shape s);
+NodeId ir_param(Graph *g, int index, Shape s);
+NodeId ir_const(Graph *g, float value, Shape s);
+NodeId ir_batch(Graph *g);
+NodeId ir_unary(Graph *g, OpKind op, NodeId a);
+NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b);
+NodeId ir_sumto(Graph *g, NodeId a, Shape s);
+NodeId ir_broadcast(Graph *g, NodeId a, Shape s);
+NodeId ir_reshape(Graph *g, NodeId a, Shape s);
+/* op(A) @ op(B) where each operand is viewed as a matrix [rows, cols] with cols = its last
+ * dim and rows = the product of all its other dims, batch included; op transposes when
+ * MM_TA / MM_TB is set. Without MM_TA the result keeps A's leading dims (and batch) and
+ * gets N as last dim; with MM_TA it is an unbatched [M, N] matrix (the batch contracts). */
+NodeId ir_matmul(Graph *g, NodeId a, NodeId b, uint32_t flags);
+/* Whether ir_matmul accepts these operands; fills the result shape. */
+bool ir_matmul_shape(Shape a, Shape b, uint32_t flags, Shape *out);
+void ir_set_name(Graph *g, NodeId id, const char *name, SrcLoc loc);
+/* Appends n as it is, or returns the id of an equal node: no simplification. For passes
+ * that copy already-simplified nodes. */
+NodeId ir_intern(Graph *g, Node n);
+bool ir_is_const(const Graph *g, NodeId id, float value);
+
+/* ---- sema.c: names, shapes and dtypes; AST -> forward graph ------------------------- */
+
+/* Checks the program and builds its forward graph (inputs, params, outputs, the
+ * batch-mean loss) and train defaults. Reports every error it can through diag and
+ * returns NULL if there was any. */
+Graph *sema_build(Arena *arena, const AstProgram *prog);
+
+/* ---- autodiff.c: reverse-mode differentiation as a graph transform ------------------ */
+
+/* Appends the backward graph: sets params[i].grad to the node computing d(loss)/d(param).
+ * Broadcasts of a parameter over the batch become sums of its gradient. */
+void ad_build(Graph *g);
+
+/* ---- pass_dce.c: dead-code elimination and compaction -------------------------------
+ * Rebuilds the graph keeping only nodes reachable from the roots (loss, outputs,
+ * gradients, inputs, params), renumbered densely in the same order; the rebuild
+ * re-hash-conses, so it also merges duplicates that an earlier rewrite exposed (CSE). */
+void pass_dce(Graph *g);
+
+/* ---- ir_print.c: --emit=graph|grad|dot ---------------------------------------------- */
+
+void ir_print(const Graph *g, bool with_grad, FILE *out);
+void ir_print_dot(const Graph *g, FILE *out);
+
+/* ---- plan.c: the memory plan ---------------------------------------------------------
+ * Where each node's value lives when the step runs. Constants and the batch size are
+ * immediates; inputs and params are the caller's buffers; reshapes alias their input;
+ * everything else gets a slot in the arena at offset fixed + per_sample * max_batch. */
+
+typedef enum { LOC_NONE, LOC_IMM, LOC_INPUT, LOC_PARAM, LOC_ARENA, LOC_ALIAS, LOC_GRAD } LocKind;
+
+typedef struct BufLoc {
+  LocKind kind;
+  int64_t fixed, per_sample; /* LOC_ARENA: offset in floats = fixed + per_sample*max_batch */
+  int index;                 /* LOC_INPUT, LOC_PARAM, LOC_GRAD: which */
+  NodeId alias;              /* LOC_ALIAS: the node whose buffer this one shares */
+} BufLoc;
+
+typedef struct Plan {
+  BufLoc *loc; /* per node id */
+  int64_t arena_fixed, arena_per_sample;
+  int64_t param_floats;
+} Plan;
+
+void plan_build(const Graph *g, Plan *plan);
+void plan_free(Plan *plan);
+
+/* ---- codegen.c, codegen_desc.c: LLVM IR through the C API ---------------------------- */
+
+typedef struct CgOptions {
+  int opt_level;          /* 0..3 */
+  const char *target_cpu; /* NULL: the host's */
+} CgOptions;
+
+typedef struct CgContext CgContext;
+
+/* Builds and verifies the module (the entry points and the nnrt_model descriptor);
+ * returns NULL after reporting an internal error. */
+CgContext *cg_build(const Graph *g, const CgOptions *opts);
+void cg_free(CgContext *cg);
+/* Runs the new pass manager at the chosen level for the target. */
+bool cg_optimize(CgContext *cg);
+bool cg_print_llvm(CgContext *cg, FILE *out);
+bool cg_emit_file(CgContext *cg, const char *path, bool assembly);
+bool cg_print_asm(CgContext *cg, FILE *out);
+
+#endif

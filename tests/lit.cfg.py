@@ -1,0 +1,29 @@
+# lit configuration for nnc: one behaviour per test file (RUN + CHECK lines).
+# The build-specific paths come from lit.site.cfg.py, which CMake configures.
+import os
+import lit.formats
+
+config.name = "nnc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".nn", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in", "fuzz"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nnc_obj_root, "tests")
+
+# nnc and the test drivers first, then LLVM's FileCheck and not.
+path = os.pathsep.join([config.nnc_bin_dir, config.nnc_test_bin_dir,
+                        config.llvm_bin_dir, config.environment.get("PATH", os.environ["PATH"])])
+config.environment["PATH"] = path
+for var in ("CC", "HOME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+# Tests are deterministic in their thread count.
+config.environment["OPENBLAS_NUM_THREADS"] = "1"
+config.environment["OMP_NUM_THREADS"] = "1"
+
+config.substitutions.append(("%examples", config.nnc_examples_dir))
+config.substitutions.append(("%stdlib", config.nnc_stdlib_dir))
+config.substitutions.append(("%python", config.python_executable))
+
+if config.nnc_sanitize:
+    config.available_features.add("asan")
