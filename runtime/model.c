@@ -1,0 +1,93 @@
+/* model.c: checks a model descriptor before the runtime trusts it.
+ *
+ * The descriptor comes from another program (nnc), possibly another version of it; the
+ * runtime reads the ABI version first and nothing else until it matches, then checks
+ * every count, shape and offset it will index with, so a compiler bug surfaces as a
+ * message naming the bad entry instead of as a crash in the middle of training.
+ */
+#include <stdarg.h>
+
+#include "nnrt_internal.h"
+
+/* Descriptor checks write their finding here and return -1. */
+typedef struct Check {
+  char *err;
+  size_t errlen;
+} Check;
+
+static int fail(Check *c, const char *fmt, ...) {
+  char detail[RT_ERR_MAX / 2];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  snprintf(c->err, c->errlen,
+           "malformed model descriptor: %s (a bug in the compiler that made it)", detail);
+  return -1;
+}
+
+/* A shape: rank in 0..NNRT_MAX_RANK, positive dims, size their product. */
+static int check_shape(Check *c, const char *what, int32_t rank, const int64_t *dims,
+                       int64_t size) {
+  if (rank < 0 || rank > NNRT_MAX_RANK)
+    return fail(c, "%s has rank %d (at most %d)", what, (int)rank, NNRT_MAX_RANK);
+  int64_t n = 1;
+  for (int32_t k = 0; k < rank; k++) {
+    if (dims[k] <= 0 || dims[k] > INT64_MAX / n)
+      return fail(c, "%s has dimension %d of size %lld", what, (int)k, (long long)dims[k]);
+    n *= dims[k];
+  }
+  if (n != size)
+    return fail(c, "%s has size %lld but its dimensions multiply to %lld", what,
+                (long long)size, (long long)n);
+  return 0;
+}
+
+int rt_check_model(const nnrt_model_desc *m, char *err, size_t errlen) {
+  /* abi_version is the one field whose place is the same in every version; nothing else
+   * may be read until it matches. */
+  if (m->abi_version != NNRT_ABI_VERSION) {
+    snprintf(err, errlen,
+             "this model was compiled for runtime ABI version %d, but this runtime (libnnrt "
+             "%s) implements version %d; recompile the model with the nnc that ships this "
+             "runtime",
+             (int)m->abi_version, RT_VERSION, NNRT_ABI_VERSION);
+    return -1;
+  }
+  Check c = {err, errlen};
+  char what[96];
+  if (!m->name) return fail(&c, "the model has no name");
+  if (m->n_inputs < 1 || !m->inputs) return fail(&c, "the model has %d inputs", (int)m->n_inputs);
+  for (int32_t i = 0; i < m->n_inputs; i++) {
+    const nnrt_tensor_desc *t = &m->inputs[i];
+    snprintf(what, sizeof what, "input %d (%.40s)", (int)i, t->name ? t->name : "?");
+    if (!t->name) return fail(&c, "%s has no name", what);
+    if (t->dtype != NNRT_F32) return fail(&c, "%s has dtype %d", what, (int)t->dtype);
+    if (check_shape(&c, what, t->rank, t->dims, t->size)) return -1;
+  }
+  if (m->n_outputs < 0 || (m->n_outputs > 0 && !m->outputs))
+    return fail(&c, "the model has %d outputs", (int)m->n_outputs);
+  if (m->n_params < 0 || (m->n_params > 0 && !m->params) || m->param_floats < 0)
+    return fail(&c, "the model has %d parameters in %lld floats", (int)m->n_params,
+                (long long)m->param_floats);
+  for (int32_t i = 0; i < m->n_params; i++) {
+    const nnrt_param_desc *p = &m->params[i];
+    snprintf(what, sizeof what, "parameter %d (%.40s)", (int)i, p->name ? p->name : "?");
+    if (!p->name) return fail(&c, "%s has no name", what);
+    if (check_shape(&c, what, p->rank, p->dims, p->size)) return -1;
+    if (p->offset < 0 || p->offset > m->param_floats - p->size)
+      return fail(&c, "%s at offset %lld lies outside the %lld-float parameter buffer", what,
+                  (long long)p->offset, (long long)m->param_floats);
+    if (!rt_init_name(p->init)) return fail(&c, "%s has initialiser kind %d", what, (int)p->init);
+  }
+  if (m->arena_fixed < 0 || m->arena_per_sample < 0)
+    return fail(&c, "the arena is %lld + %lld per sample floats", (long long)m->arena_fixed,
+                (long long)m->arena_per_sample);
+  if (m->defaults.n_data_paths < 0 || m->defaults.n_data_paths > NNRT_MAX_DATA_PATHS)
+    return fail(&c, "the train block names %d data paths", (int)m->defaults.n_data_paths);
+  for (int32_t i = 0; i < m->defaults.n_data_paths; i++)
+    if (!m->defaults.data_paths[i]) return fail(&c, "train block data path %d is NULL", (int)i);
+  if (m->defaults.batch == 0) return fail(&c, "the train block's batch is 0");
+  if (!m->train_step) return fail(&c, "the model has no train_step");
+  return 0;
+}
