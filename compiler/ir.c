@@ -261,6 +261,12 @@ NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b) {
   if (!shape_broadcast(g->nodes[a].shape, g->nodes[b].shape, &s))
     nnc_unreachable("binary op on incompatible shapes");
   const Node *na = &g->nodes[a], *nb = &g->nodes[b];
+  /* an explicit broadcast feeding an elementwise op is implied by the op itself */
+  Shape t;
+  if (na->op == OP_BROADCAST && shape_broadcast(g->nodes[na->in[0]].shape, nb->shape, &t) && shape_eq(t, s))
+    return ir_binary(g, op, na->in[0], b);
+  if (nb->op == OP_BROADCAST && shape_broadcast(na->shape, g->nodes[nb->in[0]].shape, &t) && shape_eq(t, s))
+    return ir_binary(g, op, a, nb->in[0]);
   bool ca = na->op == OP_CONST, cb = nb->op == OP_CONST;
   if (ca && cb) return ir_const(g, fold_binary(op, na->value, nb->value), s);
   /* The identities below may return an operand, which must then already have the

@@ -45,30 +45,31 @@ static Sym *lookup(Sema *s, const char *name) {
   return NULL;
 }
 
+/* Optimal string alignment distance: edits plus swaps of adjacent letters, the typos
+ * people make ('imgae' -> 'image' is one). */
 static int edit_distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
-  if (la > 64 || lb > 64) return 99;
-  int row[65];
-  for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    int diag = row[0];
-    row[0] = (int)i;
+  if (la > 63 || lb > 63) return 99;
+  int d[64][64];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
     for (size_t j = 1; j <= lb; j++) {
-      int up = row[j];
-      int best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
+      int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
     }
-  }
-  return row[lb];
+  return d[la][lb];
 }
 
 /* The closest known name within a third of its length, for "did you mean". */
 static const char *suggest(Sema *s, const char *name, bool functions) {
   const char *best = NULL;
-  int best_d = (int)strlen(name) / 3 + 1;
+  int best_d = (int)strlen(name) / 3 + 1; /* at most a third of the name may differ */
+  if (best_d < 2) best_d = 2;
   if (functions) {
     for (size_t i = 0; i < sizeof builtin_names / sizeof *builtin_names; i++) {
       int d = edit_distance(name, builtin_names[i]);

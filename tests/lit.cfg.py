@@ -23,6 +23,11 @@ config.environment["OMP_NUM_THREADS"] = "1"
 
 config.substitutions.append(("%examples", config.nnc_examples_dir))
 config.substitutions.append(("%stdlib", config.nnc_stdlib_dir))
+# `%cc OBJ %gradcheck_libs` links an object from `nnc --emit=obj` with the
+# finite-difference checker instead of the runtime.
+config.substitutions.append(("%cc", "%s %s" % (os.environ.get("CC", "cc"), config.nnc_link_extra)))
+config.substitutions.append(("%gradcheck_libs", "%s/libnnc-gradcheck.a -lopenblas -lm" %
+                             config.nnc_test_lib_dir))
 config.substitutions.append(("%python", config.python_executable))
 
 if config.nnc_sanitize:
