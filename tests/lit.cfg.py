@@ -21,6 +21,7 @@ for var in ("CC", "HOME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIO
 config.environment["OPENBLAS_NUM_THREADS"] = "1"
 config.environment["OMP_NUM_THREADS"] = "1"
 
+config.substitutions.append(("%build_dir", config.nnc_obj_root))
 config.substitutions.append(("%examples", config.nnc_examples_dir))
 config.substitutions.append(("%stdlib", config.nnc_stdlib_dir))
 # `%cc OBJ %gradcheck_libs` links an object from `nnc --emit=obj` with the
