@@ -88,5 +88,12 @@ int main(int argc, char **argv) {
   }
   printf("%s: loss %.6g, batch %lld of %lld\n", failed ? "FAIL" : "ok", loss, (long long)batch,
          (long long)max_batch);
+  for (int i = 0; i < m->n_inputs; i++) free((void *)inputs[i]);
+  for (int i = 0; i < m->n_outputs; i++) free(outputs[i]);
+  free(inputs);
+  free(outputs);
+  free(params);
+  free(grads);
+  free(arena);
   return failed;
 }
