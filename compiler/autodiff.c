@@ -28,6 +28,19 @@ static void accumulate(Ad *ad, NodeId x, NodeId grad) {
 }
 
 static NodeId one(Graph *g) { return ir_const(g, 1, shape_scalar(false)); }
+static NodeId zero(Graph *g) { return ir_const(g, 0, shape_scalar(false)); }
+
+/* A last-axis reduction's shape with the axis kept as 1, for broadcasting back. */
+static Shape keep_last(Shape s) {
+  s.dim[s.rank++] = 1;
+  return s;
+}
+
+/* softmax(z) = exp(z - logsumexp(z)): built the way sema builds it, so the forward
+ * softmax and the one in the gradient are one node. */
+static NodeId softmax_of(Graph *g, NodeId z, NodeId lse) {
+  return ir_unary(g, OP_EXP, ir_binary(g, OP_SUB, z, ir_reshape(g, lse, keep_last(g->nodes[lse].shape))));
+}
 
 /* Adds node y's contribution to its inputs' adjoints, given dy = d loss / d y. */
 static void backprop(Ad *ad, NodeId y, NodeId dy) {
@@ -40,7 +53,12 @@ static void backprop(Ad *ad, NodeId y, NodeId dy) {
   case OP_PARAM:
   case OP_CONST:
   case OP_BATCH:
-  case OP_GT: /* a step function: zero gradient almost everywhere */
+  case OP_GT: /* step functions and indices: zero gradient almost everywhere */
+  case OP_GE:
+  case OP_EQ:
+  case OP_NE:
+  case OP_ARGMAX:
+  case OP_ONEHOT:
   case OP_COUNT_:
     return;
   case OP_NEG:
@@ -63,6 +81,21 @@ static void backprop(Ad *ad, NodeId y, NodeId dy) {
   case OP_RELU: /* da = dy * (a > 0) */
     accumulate(ad, a, ir_binary(g, OP_MUL, dy,
                                 ir_binary(g, OP_GT, a, ir_const(g, 0, shape_scalar(false)))));
+    return;
+  case OP_ABS: /* da = dy * sign(a) */
+    accumulate(ad, a, ir_binary(g, OP_MUL, dy, ir_binary(g, OP_SUB, ir_binary(g, OP_GT, a, zero(g)),
+                                                        ir_binary(g, OP_GT, zero(g), a))));
+    return;
+  case OP_SQRT: /* da = dy / (2 y) */
+    accumulate(ad, a, ir_binary(g, OP_DIV, dy, ir_binary(g, OP_MUL, ir_const(g, 2, shape_scalar(false)), y)));
+    return;
+  case OP_MAX: /* the gradient goes to the larger operand; a wins ties */
+    if (ad->needed[a]) accumulate(ad, a, ir_binary(g, OP_MUL, dy, ir_binary(g, OP_GE, a, b)));
+    if (ad->needed[b]) accumulate(ad, b, ir_binary(g, OP_MUL, dy, ir_binary(g, OP_GT, b, a)));
+    return;
+  case OP_MIN:
+    if (ad->needed[a]) accumulate(ad, a, ir_binary(g, OP_MUL, dy, ir_binary(g, OP_GE, b, a)));
+    if (ad->needed[b]) accumulate(ad, b, ir_binary(g, OP_MUL, dy, ir_binary(g, OP_GT, a, b)));
     return;
   case OP_ADD:
     accumulate(ad, a, dy);
@@ -93,9 +126,25 @@ static void backprop(Ad *ad, NodeId y, NodeId dy) {
   case OP_SUMTO:
     accumulate(ad, a, ir_broadcast(g, dy, g->nodes[a].shape));
     return;
+  case OP_MAXTO: /* to every element equal to the maximum */
+    accumulate(ad, a, ir_binary(g, OP_MUL, ir_broadcast(g, dy, g->nodes[a].shape),
+                                ir_binary(g, OP_EQ, a, ir_broadcast(g, y, g->nodes[a].shape))));
+    return;
   case OP_BROADCAST:
     accumulate(ad, a, dy); /* accumulate sums it back down */
     return;
+  case OP_TRANSPOSE:
+    accumulate(ad, a, ir_transpose(g, dy));
+    return;
+  case OP_LOGSUMEXP: { /* dz = dy * softmax(z), softmax(z) = exp(z - logsumexp(z)) */
+    accumulate(ad, a, ir_binary(g, OP_MUL, ir_reshape(g, dy, keep_last(n.shape)), softmax_of(g, a, y)));
+    return;
+  }
+  case OP_GATHER: { /* dz = onehot(y) * dy: the gradient lands on the indexed entry */
+    int32_t k = g->nodes[a].shape.dim[g->nodes[a].shape.rank - 1];
+    accumulate(ad, a, ir_binary(g, OP_MUL, ir_reshape(g, dy, keep_last(n.shape)), ir_onehot(g, b, k)));
+    return;
+  }
   case OP_RESHAPE:
     accumulate(ad, a, ir_reshape(g, dy, g->nodes[a].shape));
     return;

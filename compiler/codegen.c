@@ -178,6 +178,12 @@ static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRe
   }
   case OP_RELU:
     return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x, f32c(cg, 0), ""), x, f32c(cg, 0), "");
+  case OP_ABS: return intrinsic(cg, "llvm.fabs", &x, 1);
+  case OP_SQRT: return intrinsic(cg, "llvm.sqrt", &x, 1);
+  case OP_MAX:
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGE, x, y, ""), x, y, "");
+  case OP_MIN:
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLE, x, y, ""), x, y, "");
   case OP_ADD: return LLVMBuildFAdd(b, x, y, "");
   case OP_SUB: return LLVMBuildFSub(b, x, y, "");
   case OP_MUL: return LLVMBuildFMul(b, x, y, "");
@@ -190,7 +196,13 @@ static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRe
     return intrinsic(cg, "llvm.pow", args, 2);
   }
   case OP_GT:
-    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x, y, ""), f32c(cg, 1), f32c(cg, 0), "");
+  case OP_GE:
+  case OP_EQ:
+  case OP_NE: {
+    LLVMRealPredicate p = n->op == OP_GT ? LLVMRealOGT : n->op == OP_GE ? LLVMRealOGE
+                          : n->op == OP_EQ ? LLVMRealOEQ : LLVMRealUNE;
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, p, x, y, ""), f32c(cg, 1), f32c(cg, 0), "");
+  }
   case OP_BROADCAST:
     return x;
   default:
@@ -238,11 +250,12 @@ static void emit_fill(Cg *cg, LLVMValueRef dst, LLVMValueRef n, LLVMValueRef val
   loop_end(cg, &l);
 }
 
-/* out = sum of the input over the axes where out is broadcast. */
-static void emit_sumto(Cg *cg, NodeId id) {
+/* out = the sum (or max) of the input over the axes where out is broadcast. */
+static void emit_reduce(Cg *cg, NodeId id) {
   const Node *n = graph_node(cg->g, id);
+  bool is_max = n->op == OP_MAXTO;
   LLVMValueRef dst = buffer(cg, id);
-  emit_fill(cg, dst, count(cg, n->shape), f32c(cg, 0));
+  emit_fill(cg, dst, count(cg, n->shape), f32c(cg, is_max ? -1.0 / 0.0 : 0));
   Shape space = graph_node(cg->g, n->in[0])->shape;
   Loop loops[NN_MAX_RANK + 1];
   LLVMValueRef iv[NN_MAX_RANK + 1];
@@ -251,7 +264,133 @@ static void emit_sumto(Cg *cg, NodeId id) {
   int64_t st[NN_MAX_RANK + 1];
   strides(n->shape, space, st);
   LLVMValueRef p = gep(cg, dst, linear_index(cg, iv, st, r));
-  LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, LLVMBuildLoad2(cg->b, cg->f32, p, ""), x, ""), p);
+  LLVMValueRef acc = LLVMBuildLoad2(cg->b, cg->f32, p, "");
+  LLVMValueRef v = is_max ? LLVMBuildSelect(cg->b, LLVMBuildFCmp(cg->b, LLVMRealOGE, acc, x, ""), acc, x, "")
+                          : LLVMBuildFAdd(cg->b, acc, x, "");
+  LLVMBuildStore(cg->b, v, p);
+  close_loops(cg, loops, r);
+}
+
+/* Element i of a node's value, viewed flat; immediates are the same everywhere. */
+static LLVMValueRef load_flat(Cg *cg, NodeId id, LLVMValueRef i) {
+  if (cg->plan.loc[id].kind == LOC_IMM) return immediate(cg, id);
+  return LLVMBuildLoad2(cg->b, cg->f32, gep(cg, buffer(cg, id), i), "");
+}
+
+/* A loop-carried float: a phi in the loop header, updated at the latch. */
+static LLVMValueRef carried(Cg *cg, Loop *l, LLVMValueRef init, LLVMBasicBlockRef pre) {
+  LLVMBasicBlockRef here = LLVMGetInsertBlock(cg->b);
+  LLVMPositionBuilder(cg->b, l->header, LLVMGetFirstInstruction(l->header));
+  LLVMValueRef phi = LLVMBuildPhi(cg->b, LLVMTypeOf(init), "");
+  LLVMAddIncoming(phi, &init, &pre, 1);
+  LLVMPositionBuilderAtEnd(cg->b, here);
+  return phi;
+}
+
+/* Closes loop l, feeding `next` back into the carried value `phi`. */
+static void loop_end_carry(Cg *cg, Loop *l, LLVMValueRef *phis, LLVMValueRef *next, int n) {
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+  for (int i = 0; i < n; i++) LLVMAddIncoming(phis[i], &next[i], &latch, 1);
+  loop_end(cg, l);
+}
+
+/* logsumexp and argmax over the last axis: per row, a max pass, then (for logsumexp)
+ * a pass summing exp(x - max), so no exp overflows. */
+static void emit_last_axis(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  NodeId z = n->in[0];
+  const Shape *zs = &graph_node(cg->g, z)->shape;
+  int64_t k = zs->dim[zs->rank - 1];
+  LLVMValueRef dst = buffer(cg, id), kk = i64c(cg, k);
+  Loop rows;
+  LLVMValueRef r = loop_begin(cg, count(cg, n->shape), &rows);
+  LLVMValueRef base = LLVMBuildMul(cg->b, r, kk, "");
+  /* pass 1: the maximum and where it first occurs */
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+  Loop l1;
+  LLVMValueRef j = loop_begin(cg, kk, &l1);
+  LLVMValueRef best = carried(cg, &l1, f32c(cg, -1.0 / 0.0), pre);
+  LLVMValueRef at = carried(cg, &l1, i64c(cg, 0), pre);
+  LLVMValueRef x = load_flat(cg, z, LLVMBuildAdd(cg->b, base, j, ""));
+  LLVMValueRef better = LLVMBuildFCmp(cg->b, LLVMRealOGT, x, best, "");
+  LLVMValueRef nb = LLVMBuildSelect(cg->b, better, x, best, "");
+  LLVMValueRef na = LLVMBuildSelect(cg->b, better, j, at, "");
+  loop_end_carry(cg, &l1, (LLVMValueRef[]){best, at}, (LLVMValueRef[]){nb, na}, 2);
+  LLVMValueRef out;
+  if (n->op == OP_ARGMAX) {
+    out = LLVMBuildSIToFP(cg->b, at, cg->f32, "");
+  } else {
+    /* a row of -inf has max -inf: subtracting it would give nan, so use 0 instead */
+    LLVMValueRef finite = LLVMBuildFCmp(cg->b, LLVMRealONE, best, f32c(cg, -1.0 / 0.0), "");
+    LLVMValueRef m = LLVMBuildSelect(cg->b, finite, best, f32c(cg, 0), "");
+    LLVMBasicBlockRef pre2 = LLVMGetInsertBlock(cg->b);
+    Loop l2;
+    LLVMValueRef j2 = loop_begin(cg, kk, &l2);
+    LLVMValueRef sum = carried(cg, &l2, f32c(cg, 0), pre2);
+    LLVMValueRef d = LLVMBuildFSub(cg->b, load_flat(cg, z, LLVMBuildAdd(cg->b, base, j2, "")), m, "");
+    LLVMValueRef ns = LLVMBuildFAdd(cg->b, sum, intrinsic(cg, "llvm.exp", &d, 1), "");
+    loop_end_carry(cg, &l2, &sum, &ns, 1);
+    out = LLVMBuildFAdd(cg->b, m, intrinsic(cg, "llvm.log", &sum, 1), "");
+  }
+  LLVMBuildStore(cg->b, out, gep(cg, dst, r));
+  loop_end(cg, &rows);
+}
+
+/* onehot: out[r, j] = (y[r] == j) */
+static void emit_onehot(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  LLVMValueRef dst = buffer(cg, id), kk = i64c(cg, n->attr);
+  Loop rows, cols;
+  LLVMValueRef r = loop_begin(cg, count(cg, graph_node(cg->g, n->in[0])->shape), &rows);
+  LLVMValueRef y = LLVMBuildFPToSI(cg->b, load_flat(cg, n->in[0], r), cg->i64, "");
+  LLVMValueRef j = loop_begin(cg, kk, &cols);
+  LLVMValueRef hit = LLVMBuildICmp(cg->b, LLVMIntEQ, y, j, "");
+  LLVMBuildStore(cg->b, LLVMBuildSelect(cg->b, hit, f32c(cg, 1), f32c(cg, 0), ""),
+                 gep(cg, dst, LLVMBuildAdd(cg->b, LLVMBuildMul(cg->b, r, kk, ""), j, "")));
+  loop_end(cg, &cols);
+  loop_end(cg, &rows);
+}
+
+/* gather: out[i] = z[i, y[i]], with z and y broadcast over the batch as needed. The label
+ * is clamped into range: the runtime checks labels, and a bad one must not read outside z. */
+static void emit_gather(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  Shape zs = graph_node(cg->g, n->in[0])->shape;
+  int64_t k = zs.dim[zs.rank - 1];
+  Shape zrows = zs;
+  zrows.rank--;
+  Loop loops[NN_MAX_RANK + 1];
+  LLVMValueRef iv[NN_MAX_RANK + 1];
+  int r = open_loops(cg, n->shape, loops, iv);
+  LLVMValueRef y = LLVMBuildFPToSI(cg->b, read_operand(cg, n->in[1], n->shape, iv, r), cg->i64, "");
+  y = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, y, i64c(cg, 0), ""), i64c(cg, 0), y, "");
+  y = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGE, y, i64c(cg, k), ""), i64c(cg, k - 1), y, "");
+  int64_t st[NN_MAX_RANK + 1];
+  strides(zrows, n->shape, st);
+  LLVMValueRef row = LLVMBuildMul(cg->b, linear_index(cg, iv, st, r), i64c(cg, k), "");
+  LLVMValueRef x = load_flat(cg, n->in[0], LLVMBuildAdd(cg->b, row, y, ""));
+  strides(n->shape, n->shape, st);
+  LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, iv, st, r)));
+  close_loops(cg, loops, r);
+}
+
+/* transpose of per-sample matrices: out[b, i, j] = in[b, j, i] */
+static void emit_transpose(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  Shape os = n->shape;
+  Loop loops[NN_MAX_RANK + 1];
+  LLVMValueRef iv[NN_MAX_RANK + 1];
+  int r = open_loops(cg, os, loops, iv);
+  int64_t p = os.dim[1], q = os.dim[0]; /* the input is [p, q] */
+  int64_t in_st[NN_MAX_RANK + 1] = {0}, out_st[NN_MAX_RANK + 1];
+  int d = 0;
+  if (os.batched) in_st[d++] = p * q;
+  in_st[d++] = 1;
+  in_st[d++] = q;
+  (void)p;
+  LLVMValueRef x = load_flat(cg, n->in[0], linear_index(cg, iv, in_st, r));
+  strides(os, os, out_st);
+  LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, iv, out_st, r)));
   close_loops(cg, loops, r);
 }
 
@@ -309,7 +448,21 @@ static void emit_node(Cg *cg, NodeId id) {
     emit_fill(cg, buffer(cg, id), count(cg, n->shape), immediate(cg, n->in[0]));
     return;
   case OP_SUMTO:
-    emit_sumto(cg, id);
+  case OP_MAXTO:
+    emit_reduce(cg, id);
+    return;
+  case OP_LOGSUMEXP:
+  case OP_ARGMAX:
+    emit_last_axis(cg, id);
+    return;
+  case OP_ONEHOT:
+    emit_onehot(cg, id);
+    return;
+  case OP_GATHER:
+    emit_gather(cg, id);
+    return;
+  case OP_TRANSPOSE:
+    emit_transpose(cg, id);
     return;
   case OP_MATMUL:
     emit_matmul(cg, id);
@@ -323,11 +476,10 @@ static void emit_node(Cg *cg, NodeId id) {
 
 /* ---- entry points --------------------------------------------------------------------- */
 
+/* Marks a root; emit_nodes extends the marks to everything the roots read. */
 static void mark(const Graph *g, NodeId id, bool *need) {
-  if (need[id]) return;
+  (void)g;
   need[id] = true;
-  const Node *n = graph_node(g, id);
-  for (int k = 0; k < op_info[n->op].arity; k++) mark(g, n->in[k], need);
 }
 
 static LLVMValueRef scalar_result(Cg *cg, NodeId id) {
@@ -343,7 +495,10 @@ static void begin_function(Cg *cg, const char *name, LLVMTypeRef ty) {
   memset(cg->base, 0, cg->g->count * sizeof(LLVMValueRef));
 }
 
-static void emit_nodes(Cg *cg, const bool *need) {
+static void emit_nodes(Cg *cg, bool *need) {
+  for (NodeId id = cg->g->count - 1; id >= 1; id--) /* ids are topological */
+    if (need[id])
+      for (int k = 0; k < op_info[graph_node(cg->g, id)->op].arity; k++) need[graph_node(cg->g, id)->in[k]] = true;
   cg->batch_f = LLVMBuildSIToFP(cg->b, cg->batch, cg->f32, "batch_f");
   /* every buffer address is computed in the entry block, where it dominates all loops */
   for (NodeId id = 1; id < cg->g->count; id++)
@@ -352,19 +507,43 @@ static void emit_nodes(Cg *cg, const bool *need) {
     if (need[id]) emit_node(cg, id);
 }
 
-/* float train_step(params, grads, inputs, arena, batch, max_batch) */
+static void store_metrics(Cg *cg, LLVMValueRef metrics) {
+  for (int i = 0; i < cg->g->nmetrics; i++)
+    LLVMBuildStore(cg->b, scalar_result(cg, cg->g->metrics[i].node), gep(cg, metrics, i64c(cg, i)));
+}
+
+/* Starts an entry point whose parameters are named by `roles`: 'p' params, 'g' grads,
+ * 'i' inputs, 'm' metrics, 'o' outputs, 'a' arena, 'b' batch, 'x' max_batch. */
+static LLVMValueRef begin_entry(Cg *cg, const char *name, const char *roles, bool returns_loss) {
+  LLVMTypeRef args[8];
+  int n = (int)strlen(roles);
+  for (int k = 0; k < n; k++) args[k] = roles[k] == 'b' || roles[k] == 'x' ? cg->i64 : cg->ptr;
+  LLVMTypeRef ret = returns_loss ? cg->f32 : LLVMVoidTypeInContext(cg->ctx);
+  begin_function(cg, name, LLVMFunctionType(ret, args, (unsigned)n, false));
+  LLVMValueRef other = NULL;
+  cg->grads = NULL;
+  for (int k = 0; k < n; k++) {
+    LLVMValueRef v = LLVMGetParam(cg->fn, (unsigned)k);
+    switch (roles[k]) {
+    case 'p': cg->params = v; break;
+    case 'g': cg->grads = v; break;
+    case 'i': cg->inputs = v; break;
+    case 'a': cg->arena = v; break;
+    case 'b': cg->batch = v; break;
+    case 'x': cg->max_batch = v; break;
+    default: other = v; break; /* metrics or outputs */
+    }
+  }
+  return other;
+}
+
+/* float train_step(params, grads, inputs, metrics, arena, batch, max_batch) */
 static void emit_train_step(Cg *cg) {
   const Graph *g = cg->g;
-  LLVMTypeRef args[6] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64};
-  begin_function(cg, "nnc_train_step", LLVMFunctionType(cg->f32, args, 6, false));
-  cg->params = LLVMGetParam(cg->fn, 0);
-  cg->grads = LLVMGetParam(cg->fn, 1);
-  cg->inputs = LLVMGetParam(cg->fn, 2);
-  cg->arena = LLVMGetParam(cg->fn, 3);
-  cg->batch = LLVMGetParam(cg->fn, 4);
-  cg->max_batch = LLVMGetParam(cg->fn, 5);
+  LLVMValueRef metrics = begin_entry(cg, "nnc_train_step", "pgimabx", true);
   bool *need = calloc(g->count, sizeof(bool));
   mark(g, g->loss, need);
+  for (int i = 0; i < g->nmetrics; i++) mark(g, g->metrics[i].node, need);
   for (int i = 0; i < g->nparams; i++) mark(g, g->params[i].grad, need);
   emit_nodes(cg, need);
   for (int i = 0; i < g->nparams; i++) {
@@ -372,25 +551,31 @@ static void emit_train_step(Cg *cg) {
     if (cg->plan.loc[gr].kind == LOC_GRAD && cg->plan.loc[gr].index == i) continue;
     emit_copy(cg, gep(cg, cg->grads, i64c(cg, g->params[i].offset)), g->params[i].shape, gr);
   }
+  store_metrics(cg, metrics);
   LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
   free(need);
   cg->train_step = cg->fn;
 }
 
-/* float forward(params, inputs, outputs, arena, batch, max_batch) */
-static void emit_forward(Cg *cg) {
+/* float evaluate(params, inputs, metrics, arena, batch, max_batch) */
+static void emit_evaluate(Cg *cg) {
   const Graph *g = cg->g;
-  LLVMTypeRef args[6] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64};
-  begin_function(cg, "nnc_forward", LLVMFunctionType(cg->f32, args, 6, false));
-  cg->params = LLVMGetParam(cg->fn, 0);
-  cg->grads = NULL;
-  cg->inputs = LLVMGetParam(cg->fn, 1);
-  LLVMValueRef outputs = LLVMGetParam(cg->fn, 2);
-  cg->arena = LLVMGetParam(cg->fn, 3);
-  cg->batch = LLVMGetParam(cg->fn, 4);
-  cg->max_batch = LLVMGetParam(cg->fn, 5);
+  LLVMValueRef metrics = begin_entry(cg, "nnc_evaluate", "pimabx", true);
   bool *need = calloc(g->count, sizeof(bool));
   mark(g, g->loss, need);
+  for (int i = 0; i < g->nmetrics; i++) mark(g, g->metrics[i].node, need);
+  emit_nodes(cg, need);
+  store_metrics(cg, metrics);
+  LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
+  free(need);
+  cg->evaluate = cg->fn;
+}
+
+/* void predict(params, inputs, outputs, arena, batch, max_batch) */
+static void emit_predict(Cg *cg) {
+  const Graph *g = cg->g;
+  LLVMValueRef outputs = begin_entry(cg, "nnc_predict", "pioabx", false);
+  bool *need = calloc(g->count, sizeof(bool));
   for (int i = 0; i < g->noutputs; i++) mark(g, g->outputs[i].node, need);
   emit_nodes(cg, need);
   for (int i = 0; i < g->noutputs; i++) {
@@ -400,9 +585,9 @@ static void emit_forward(Cg *cg) {
     s.batched = true; /* every output is per sample, even one that is constant over the batch */
     emit_copy(cg, dst, s, g->outputs[i].node);
   }
-  LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
+  LLVMBuildRetVoid(cg->b);
   free(need);
-  cg->forward = cg->fn;
+  cg->predict = cg->fn;
 }
 
 /* ---- the module ----------------------------------------------------------------------- */
@@ -465,7 +650,8 @@ CgContext *cg_build(const Graph *g, const CgOptions *opts) {
   cg->sgemm_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemm_args, 14, false);
   cg->sgemm = LLVMAddFunction(cg->mod, "cblas_sgemm", cg->sgemm_ty);
   emit_train_step(cg);
-  emit_forward(cg);
+  emit_evaluate(cg);
+  emit_predict(cg);
   cg_emit_descriptor(cg);
   char *msg = NULL;
   if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {

@@ -59,11 +59,12 @@ void cg_emit_descriptor(Cg *cg) {
   LLVMTypeRef dims_ty = LLVMArrayType2(cg->i64, NNRT_MAX_RANK);
 
   LLVMTypeRef tensor_ty = LLVMStructCreateNamed(c, "nnrt_tensor_desc");
-  LLVMTypeRef tensor_fields[] = {cg->ptr, cg->i32, cg->i32, dims_ty, cg->i64};
-  LLVMStructSetBody(tensor_ty, tensor_fields, 5, false);
+  LLVMTypeRef tensor_fields[] = {cg->ptr, cg->i32, cg->i32, dims_ty, cg->i64, cg->i64, cg->i32};
+  LLVMStructSetBody(tensor_ty, tensor_fields, 7, false);
   check_layout(cg, tensor_ty, (size_t[]){offsetof(nnrt_tensor_desc, name), offsetof(nnrt_tensor_desc, dtype),
                offsetof(nnrt_tensor_desc, rank), offsetof(nnrt_tensor_desc, dims),
-               offsetof(nnrt_tensor_desc, size)}, 5, "nnrt_tensor_desc");
+               offsetof(nnrt_tensor_desc, size), offsetof(nnrt_tensor_desc, classes),
+               offsetof(nnrt_tensor_desc, role)}, 7, "nnrt_tensor_desc");
 
   LLVMTypeRef param_ty = LLVMStructCreateNamed(c, "nnrt_param_desc");
   LLVMTypeRef param_fields[] = {cg->ptr, cg->i32, dims_ty, cg->i64, cg->i64, cg->i32, cg->f32, cg->f32};
@@ -73,46 +74,56 @@ void cg_emit_descriptor(Cg *cg) {
                offsetof(nnrt_param_desc, offset), offsetof(nnrt_param_desc, init),
                offsetof(nnrt_param_desc, init_a), offsetof(nnrt_param_desc, init_b)}, 8, "nnrt_param_desc");
 
-  LLVMTypeRef paths_ty = LLVMArrayType2(cg->ptr, NNRT_MAX_DATA_PATHS);
-  LLVMTypeRef defaults_ty = LLVMStructCreateNamed(c, "nnrt_train_defaults");
-  LLVMTypeRef defaults_fields[] = {cg->ptr, cg->i32, paths_ty, cg->ptr, cg->f64, cg->f64, cg->i64, cg->i64, cg->i64};
-  LLVMStructSetBody(defaults_ty, defaults_fields, 9, false);
-  check_layout(cg, defaults_ty, (size_t[]){offsetof(nnrt_train_defaults, data_format),
-               offsetof(nnrt_train_defaults, n_data_paths), offsetof(nnrt_train_defaults, data_paths),
-               offsetof(nnrt_train_defaults, optimizer), offsetof(nnrt_train_defaults, lr),
-               offsetof(nnrt_train_defaults, momentum), offsetof(nnrt_train_defaults, batch),
-               offsetof(nnrt_train_defaults, epochs), offsetof(nnrt_train_defaults, seed)}, 9,
-               "nnrt_train_defaults");
+  LLVMTypeRef option_ty = LLVMStructCreateNamed(c, "nnrt_option");
+  LLVMTypeRef option_fields[] = {cg->ptr, cg->ptr};
+  LLVMStructSetBody(option_ty, option_fields, 2, false);
+  check_layout(cg, option_ty, (size_t[]){offsetof(nnrt_option, key), offsetof(nnrt_option, value)}, 2,
+               "nnrt_option");
 
   LLVMTypeRef model_ty = LLVMStructCreateNamed(c, "nnrt_model_desc");
-  LLVMTypeRef model_fields[] = {cg->i32, cg->ptr, cg->ptr, cg->i32, cg->ptr, cg->i32, cg->ptr, cg->i32,
-                                cg->ptr, cg->i64, cg->i64, cg->i64, defaults_ty, cg->ptr, cg->ptr};
-  LLVMStructSetBody(model_ty, model_fields, 15, false);
+  LLVMTypeRef model_fields[] = {cg->i32, cg->ptr, cg->ptr, cg->i32, cg->ptr, cg->i32, cg->ptr, cg->i32, cg->ptr,
+                                cg->i32, cg->ptr, cg->i64, cg->i64, cg->i64, cg->i32, cg->ptr,
+                                cg->ptr, cg->ptr, cg->ptr};
+  LLVMStructSetBody(model_ty, model_fields, 19, false);
   check_layout(cg, model_ty, (size_t[]){offsetof(nnrt_model_desc, abi_version), offsetof(nnrt_model_desc, name),
                offsetof(nnrt_model_desc, source), offsetof(nnrt_model_desc, n_inputs),
                offsetof(nnrt_model_desc, inputs), offsetof(nnrt_model_desc, n_outputs),
-               offsetof(nnrt_model_desc, outputs), offsetof(nnrt_model_desc, n_params),
+               offsetof(nnrt_model_desc, outputs), offsetof(nnrt_model_desc, n_metrics),
+               offsetof(nnrt_model_desc, metric_names), offsetof(nnrt_model_desc, n_params),
                offsetof(nnrt_model_desc, params), offsetof(nnrt_model_desc, param_floats),
                offsetof(nnrt_model_desc, arena_fixed), offsetof(nnrt_model_desc, arena_per_sample),
-               offsetof(nnrt_model_desc, defaults), offsetof(nnrt_model_desc, train_step),
-               offsetof(nnrt_model_desc, forward)}, 15, "nnrt_model_desc");
+               offsetof(nnrt_model_desc, n_options), offsetof(nnrt_model_desc, options),
+               offsetof(nnrt_model_desc, train_step), offsetof(nnrt_model_desc, evaluate),
+               offsetof(nnrt_model_desc, predict)}, 19, "nnrt_model_desc");
 
-  int nitems = g->ninputs + g->noutputs + g->nparams;
+  /* which inputs the outputs read: predict needs those, and only those */
+  bool *feeds_output = calloc(g->count, sizeof(bool));
+  for (int i = 0; i < g->noutputs; i++) feeds_output[g->outputs[i].node] = true;
+  for (NodeId id = g->count - 1; id >= 1; id--)
+    if (feeds_output[id])
+      for (int k = 0; k < op_info[g->nodes[id].op].arity; k++) feeds_output[g->nodes[id].in[k]] = true;
+
+  int nitems = g->ninputs + g->noutputs + g->nparams + g->nmetrics + g->noptions;
   LLVMValueRef *items = calloc((size_t)nitems + 1, sizeof(LLVMValueRef));
   for (int i = 0; i < g->ninputs; i++) {
-    Shape s = g->inputs[i].shape;
-    LLVMValueRef f[] = {cstr(cg, g->inputs[i].name), i32v(cg, NNRT_F32), i32v(cg, s.rank), dims(cg, s),
-                        i64v(cg, shape_size(s))};
-    items[i] = LLVMConstNamedStruct(tensor_ty, f, 5);
+    const GraphInput *in = &g->inputs[i];
+    Shape s = in->shape;
+    LLVMValueRef f[] = {cstr(cg, in->name), i32v(cg, in->dtype), i32v(cg, s.rank), dims(cg, s),
+                        i64v(cg, shape_size(s)), i64v(cg, in->classes),
+                        i32v(cg, feeds_output[in->node] ? NNRT_ROLE_FEATURE : NNRT_ROLE_TARGET)};
+    items[i] = LLVMConstNamedStruct(tensor_ty, f, 7);
   }
+  free(feeds_output);
   LLVMValueRef inputs = const_array(cg, tensor_ty, items, g->ninputs, "nnrt_inputs");
   for (int i = 0; i < g->noutputs; i++) {
     Shape s = g->nodes[g->outputs[i].node].shape;
     LLVMValueRef f[] = {cstr(cg, g->outputs[i].name), i32v(cg, NNRT_F32), i32v(cg, s.rank), dims(cg, s),
-                        i64v(cg, shape_size(s))};
-    items[i] = LLVMConstNamedStruct(tensor_ty, f, 5);
+                        i64v(cg, shape_size(s)), i64v(cg, 0), i32v(cg, 0)};
+    items[i] = LLVMConstNamedStruct(tensor_ty, f, 7);
   }
   LLVMValueRef outputs = const_array(cg, tensor_ty, items, g->noutputs, "nnrt_outputs");
+  for (int i = 0; i < g->nmetrics; i++) items[i] = cstr(cg, g->metrics[i].name);
+  LLVMValueRef metrics = const_array(cg, cg->ptr, items, g->nmetrics, "nnrt_metric_names");
   for (int i = 0; i < g->nparams; i++) {
     const GraphParam *p = &g->params[i];
     LLVMValueRef f[] = {cstr(cg, p->name), i32v(cg, p->shape.rank), dims(cg, p->shape),
@@ -121,23 +132,20 @@ void cg_emit_descriptor(Cg *cg) {
     items[i] = LLVMConstNamedStruct(param_ty, f, 8);
   }
   LLVMValueRef params = const_array(cg, param_ty, items, g->nparams, "nnrt_params");
+  for (int i = 0; i < g->noptions; i++) {
+    LLVMValueRef f[] = {cstr(cg, g->options[i].key), cstr(cg, g->options[i].value)};
+    items[i] = LLVMConstNamedStruct(option_ty, f, 2);
+  }
+  LLVMValueRef options = const_array(cg, option_ty, items, g->noptions, "nnrt_options");
   free(items);
-
-  const TrainDefaults *t = &g->train;
-  LLVMValueRef paths[NNRT_MAX_DATA_PATHS];
-  for (int i = 0; i < NNRT_MAX_DATA_PATHS; i++) paths[i] = cstr(cg, i < t->n_data_paths ? t->data_paths[i] : NULL);
-  LLVMValueRef dfields[] = {cstr(cg, t->data_format), i32v(cg, t->n_data_paths),
-                            LLVMConstArray2(cg->ptr, paths, NNRT_MAX_DATA_PATHS), cstr(cg, t->optimizer),
-                            LLVMConstReal(cg->f64, t->lr), LLVMConstReal(cg->f64, t->momentum),
-                            i64v(cg, t->batch), i64v(cg, t->epochs), i64v(cg, t->seed)};
-  LLVMValueRef defaults = LLVMConstNamedStruct(defaults_ty, dfields, 9);
 
   LLVMValueRef mfields[] = {i32v(cg, NNRT_ABI_VERSION), cstr(cg, g->model_name), cstr(cg, g->source_path),
                             i32v(cg, g->ninputs), inputs, i32v(cg, g->noutputs), outputs,
-                            i32v(cg, g->nparams), params, i64v(cg, cg->plan.param_floats),
-                            i64v(cg, cg->plan.arena_fixed), i64v(cg, cg->plan.arena_per_sample),
-                            defaults, cg->train_step, cg->forward};
+                            i32v(cg, g->nmetrics), metrics, i32v(cg, g->nparams), params,
+                            i64v(cg, cg->plan.param_floats), i64v(cg, cg->plan.arena_fixed),
+                            i64v(cg, cg->plan.arena_per_sample), i32v(cg, g->noptions), options,
+                            cg->train_step, cg->evaluate, cg->predict};
   LLVMValueRef desc = LLVMAddGlobal(cg->mod, model_ty, "nnrt_model");
-  LLVMSetInitializer(desc, LLVMConstNamedStruct(model_ty, mfields, 15));
+  LLVMSetInitializer(desc, LLVMConstNamedStruct(model_ty, mfields, 19));
   LLVMSetGlobalConstant(desc, true);
 }

@@ -19,7 +19,7 @@ struct CgContext {
   LLVMTypeRef f32, f64, i32, i64, ptr;
   LLVMTypeRef sgemm_ty;
   LLVMValueRef sgemm;
-  LLVMValueRef train_step, forward; /* the finished entry points */
+  LLVMValueRef train_step, evaluate, predict; /* the finished entry points */
 
   /* the function being emitted */
   LLVMValueRef fn;

@@ -139,15 +139,22 @@ static char *default_output(const char *input, const char *suffix) {
   return out;
 }
 
-/* libnnrt.a sits at ../lib/nnc/ relative to nnc, in the build tree and when installed. */
-static char *runtime_library(void) {
+/* A path relative to the directory of nnc's executable (malloc'd), or NULL. */
+static char *beside_exe(const char *rel) {
   char *exe = realpath("/proc/self/exe", NULL);
   if (!exe) return NULL;
   char *slash = strrchr(exe, '/');
   *slash = 0;
-  char *path = malloc(strlen(exe) + 32);
-  sprintf(path, "%s/../lib/nnc/libnnrt.a", exe);
+  char *path = malloc(strlen(exe) + strlen(rel) + 2);
+  sprintf(path, "%s/%s", exe, rel);
   free(exe);
+  return path;
+}
+
+/* libnnrt.a sits at ../lib/nnc/ relative to nnc, in the build tree and when installed. */
+static char *runtime_library(void) {
+  char *path = beside_exe("../lib/nnc/libnnrt.a");
+  if (!path) return NULL;
   struct stat st;
   if (stat(path, &st) != 0) {
     fprintf(stderr, "nnc: error: the runtime library is missing: %s\n", path);
@@ -249,7 +256,15 @@ static int compile(const Options *o, Arena *arena) {
     ast_print(prog, out);
     return close_output(out);
   }
-  Graph *g = sema_build(arena, prog);
+  /* the import path: -I directories, then the stdlib beside nnc */
+  const char **dirs = calloc((size_t)o->ninclude + 1, sizeof *dirs);
+  int ndirs = 0;
+  for (int i = 0; i < o->ninclude; i++) dirs[ndirs++] = o->include_dirs[i];
+  char *stdlib_dir = beside_exe("../share/nnc/stdlib");
+  if (stdlib_dir) dirs[ndirs++] = stdlib_dir;
+  Graph *g = sema_build(arena, prog, dirs, ndirs);
+  free(dirs);
+  free(stdlib_dir);
   if (!g) return 1;
   int rc = 0;
   if (o->emit == EMIT_GRAPH) {

@@ -24,13 +24,26 @@ const OpInfo op_info[OP_COUNT_] = {
     [OP_TANH] = {"tanh", 1, true},
     [OP_SIGMOID] = {"sigmoid", 1, true},
     [OP_RELU] = {"relu", 1, true},
+    [OP_ABS] = {"abs", 1, true},
+    [OP_SQRT] = {"sqrt", 1, true},
     [OP_ADD] = {"add", 2, true},
     [OP_SUB] = {"sub", 2, true},
     [OP_MUL] = {"mul", 2, true},
     [OP_DIV] = {"div", 2, true},
     [OP_POW] = {"pow", 2, true},
+    [OP_MAX] = {"max", 2, true},
+    [OP_MIN] = {"min", 2, true},
     [OP_GT] = {"gt", 2, true},
+    [OP_GE] = {"ge", 2, true},
+    [OP_EQ] = {"eq", 2, true},
+    [OP_NE] = {"ne", 2, true},
     [OP_SUMTO] = {"sumto", 1, false},
+    [OP_MAXTO] = {"maxto", 1, false},
+    [OP_TRANSPOSE] = {"transpose", 1, false},
+    [OP_LOGSUMEXP] = {"logsumexp", 1, false},
+    [OP_ARGMAX] = {"argmax", 1, false},
+    [OP_ONEHOT] = {"onehot", 1, false},
+    [OP_GATHER] = {"gather", 2, false},
     [OP_BROADCAST] = {"broadcast", 1, false},
     [OP_RESHAPE] = {"reshape", 1, false},
     [OP_MATMUL] = {"matmul", 2, false},
@@ -111,9 +124,6 @@ Graph *graph_new(Arena *arena) {
   g->count = 1;
   g->table_cap = 128;
   g->table = calloc(g->table_cap, sizeof(uint32_t));
-  g->loss = 0;
-  g->train.lr = g->train.momentum = -1;
-  g->train.batch = g->train.epochs = g->train.seed = -1;
   return g;
 }
 
@@ -124,6 +134,8 @@ void graph_free(Graph *g) {
   free(g->inputs);
   free(g->params);
   free(g->outputs);
+  free(g->metrics);
+  free(g->options);
   free(g);
 }
 
@@ -233,6 +245,8 @@ static float fold_unary(OpKind op, float x) {
   case OP_TANH: return tanhf(x);
   case OP_SIGMOID: return 1.0f / (1.0f + expf(-x));
   case OP_RELU: return x > 0 ? x : 0;
+  case OP_ABS: return fabsf(x);
+  case OP_SQRT: return sqrtf(x);
   default: nnc_unreachable("not a unary op");
   }
 }
@@ -244,7 +258,12 @@ static float fold_binary(OpKind op, float x, float y) {
   case OP_MUL: return x * y;
   case OP_DIV: return x / y;
   case OP_POW: return powf(x, y);
+  case OP_MAX: return x >= y ? x : y;
+  case OP_MIN: return x <= y ? x : y;
   case OP_GT: return x > y ? 1.0f : 0.0f;
+  case OP_GE: return x >= y ? 1.0f : 0.0f;
+  case OP_EQ: return x == y ? 1.0f : 0.0f;
+  case OP_NE: return x != y ? 1.0f : 0.0f;
   default: nnc_unreachable("not a binary op");
   }
 }
@@ -253,7 +272,28 @@ NodeId ir_unary(Graph *g, OpKind op, NodeId a) {
   const Node *na = &g->nodes[a];
   if (na->op == OP_CONST) return ir_const(g, fold_unary(op, na->value), na->shape);
   if (op == OP_NEG && na->op == OP_NEG) return na->in[0];
+  /* f(broadcast(x)) = broadcast(f(x)): compute once, before the copies */
+  if (na->op == OP_BROADCAST) return ir_broadcast(g, ir_unary(g, op, na->in[0]), na->shape);
   return ir_intern(g, make(op, na->shape, a, 0));
+}
+
+/* a = f*x and b = f*y (in either operand order): returns f, x, y. */
+static bool common_factor(const Graph *g, NodeId a, NodeId b, NodeId *f, NodeId *x, NodeId *y) {
+  const Node *na = &g->nodes[a], *nb = &g->nodes[b];
+  if (na->op != OP_MUL || nb->op != OP_MUL) return false;
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++)
+      if (na->in[i] == nb->in[j]) {
+        *f = na->in[i];
+        *x = na->in[1 - i];
+        *y = nb->in[1 - j];
+        Shape t, u;
+        /* only when x - y keeps the shape the two products had */
+        return shape_broadcast(g->nodes[*x].shape, g->nodes[*y].shape, &t) &&
+               shape_broadcast(g->nodes[*f].shape, t, &u) && shape_eq(u, na->shape) &&
+               shape_eq(u, nb->shape);
+      }
+  return false;
 }
 
 NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b) {
@@ -276,8 +316,11 @@ NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b) {
     if (ca && na->value == 0) return ir_broadcast(g, b, s);
     if (cb && nb->value == 0) return ir_broadcast(g, a, s);
     if (nb->op == OP_NEG) return ir_binary(g, OP_SUB, a, nb->in[0]);
+    if (na->op == OP_NEG) return ir_binary(g, OP_SUB, b, na->in[0]);
+    if (a == b) return ir_binary(g, OP_MUL, ir_const(g, 2, shape_scalar(false)), a);
     break;
   case OP_SUB:
+    if (a == b) return ir_const(g, 0, s);
     if (cb && nb->value == 0) return ir_broadcast(g, a, s);
     if (ca && na->value == 0) return ir_broadcast(g, ir_unary(g, OP_NEG, b), s);
     if (nb->op == OP_NEG) return ir_binary(g, OP_ADD, a, nb->in[0]);
@@ -306,7 +349,14 @@ NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b) {
   default:
     break;
   }
-  if (op == OP_ADD && a > b && !ca) { /* commutative: one canonical order */
+  if (op == OP_ADD || op == OP_SUB) {
+    /* c*x - c*y = c*(x - y): it turns the two halves of a gradient such as
+     * softmax(z)/B - onehot(y)/B into the textbook softmax(z) - onehot(y), scaled once */
+    NodeId f, x, y;
+    if (common_factor(g, a, b, &f, &x, &y)) return ir_binary(g, OP_MUL, f, ir_binary(g, op, x, y));
+  }
+  if ((op == OP_ADD || op == OP_MUL || op == OP_MAX || op == OP_MIN || op == OP_EQ || op == OP_NE) &&
+      a > b && !ca && !cb) { /* commutative: one canonical order, so CSE sees a*b = b*a */
     NodeId t = a; a = b; b = t;
   }
   return ir_intern(g, make(op, s, a, b));
@@ -346,6 +396,8 @@ NodeId ir_reshape(Graph *g, NodeId a, Shape s) {
     nnc_unreachable("reshape changes the element count");
   if (shape_eq(na->shape, s)) return a;
   if (na->op == OP_CONST) return ir_const(g, na->value, s);
+  if (na->op == OP_BROADCAST && shape_size(g->nodes[na->in[0]].shape) == 1 && !g->nodes[na->in[0]].shape.batched)
+    return ir_broadcast(g, na->in[0], s); /* a reshaped copy of one value is a copy */
   if (na->op == OP_RESHAPE) {
     a = na->in[0];
     if (shape_eq(g->nodes[a].shape, s)) return a;
@@ -395,4 +447,62 @@ NodeId ir_matmul(Graph *g, NodeId a, NodeId b, uint32_t flags) {
   Node n = make(OP_MATMUL, s, a, b);
   n.attr = flags;
   return ir_intern(g, n);
+}
+
+void ir_set_loc(Graph *g, NodeId id, SrcLoc loc) {
+  Node *n = &g->nodes[id];
+  if (!n->loc.file) n->loc = loc;
+}
+
+NodeId ir_maxto(Graph *g, NodeId a, Shape s) {
+  const Node *na = &g->nodes[a];
+  if (shape_eq(na->shape, s)) return a;
+  if (!shape_broadcastable_to(s, na->shape)) nnc_unreachable("maxto to an incompatible shape");
+  if (na->op == OP_CONST) return ir_const(g, na->value, s);
+  return ir_intern(g, make(OP_MAXTO, s, a, 0));
+}
+
+NodeId ir_transpose(Graph *g, NodeId a) {
+  const Node *na = &g->nodes[a];
+  if (na->shape.rank != 2) nnc_unreachable("transpose of a non-matrix");
+  Shape s = na->shape;
+  s.dim[0] = na->shape.dim[1];
+  s.dim[1] = na->shape.dim[0];
+  if (na->op == OP_CONST) return ir_const(g, na->value, s);
+  if (na->op == OP_TRANSPOSE) return na->in[0];
+  return ir_intern(g, make(OP_TRANSPOSE, s, a, 0));
+}
+
+static Shape drop_last(Shape s) {
+  if (s.rank < 1) nnc_unreachable("last-axis op on a scalar");
+  s.rank--;
+  s.dim[s.rank] = 0;
+  return s;
+}
+
+NodeId ir_logsumexp(Graph *g, NodeId z) {
+  return ir_intern(g, make(OP_LOGSUMEXP, drop_last(g->nodes[z].shape), z, 0));
+}
+
+NodeId ir_argmax(Graph *g, NodeId z) {
+  return ir_intern(g, make(OP_ARGMAX, drop_last(g->nodes[z].shape), z, 0));
+}
+
+NodeId ir_onehot(Graph *g, NodeId y, int32_t k) {
+  Shape s = g->nodes[y].shape;
+  if (s.rank >= NN_MAX_RANK) nnc_unreachable("onehot of a rank-4 tensor");
+  s.dim[s.rank++] = k;
+  Node n = make(OP_ONEHOT, s, y, 0);
+  n.attr = (uint32_t)k;
+  return ir_intern(g, n);
+}
+
+NodeId ir_gather(Graph *g, NodeId z, NodeId y) {
+  Shape sz = drop_last(g->nodes[z].shape), sy = g->nodes[y].shape;
+  sz.batched = sy.batched = false;
+  if (!shape_eq(sz, sy)) nnc_unreachable("gather with a label of another shape");
+  Shape s = sy;
+  s.batched = g->nodes[z].shape.batched || g->nodes[y].shape.batched;
+  if (ir_is_const(g, z, 0)) return ir_const(g, 0, s);
+  return ir_intern(g, make(OP_GATHER, s, z, y));
 }

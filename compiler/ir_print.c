@@ -5,8 +5,9 @@
  */
 #include "nnc.h"
 
-static const char *const init_names[] = {"zeros", "ones", "constant", "uniform", "normal",
-                                         "glorot_uniform"};
+static const char *const init_names[] = {"zeros",          "ones",          "constant",
+                                         "uniform",        "normal",        "glorot_uniform",
+                                         "glorot_normal",  "he_uniform",    "he_normal"};
 
 static void print_init(const GraphParam *p, FILE *out) {
   fprintf(out, "%s", init_names[p->init]);
@@ -46,6 +47,8 @@ void ir_print(const Graph *g, bool with_grad, FILE *out) {
   fprintf(out, "  loss = %%%u\n", g->loss);
   for (int i = 0; i < g->noutputs; i++)
     fprintf(out, "  output %s = %%%u\n", g->outputs[i].name, g->outputs[i].node);
+  for (int i = 0; i < g->nmetrics; i++)
+    fprintf(out, "  metric %s = %%%u\n", g->metrics[i].name, g->metrics[i].node);
   if (with_grad)
     for (int i = 0; i < g->nparams; i++)
       fprintf(out, "  grad %s = %%%u\n", g->params[i].name, g->params[i].grad);

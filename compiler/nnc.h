@@ -37,14 +37,22 @@ typedef enum {
   OP_CONST,   /* value broadcast to the node's shape */
   OP_BATCH,   /* the run-time batch size, as a scalar */
   /* elementwise, numpy broadcasting over per-sample dims; the batch broadcasts too */
-  OP_NEG, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID, OP_RELU,
-  OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW,
-  OP_GT, /* a > b ? 1 : 0 (no gradient) */
+  OP_NEG, OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID, OP_RELU, OP_ABS, OP_SQRT,
+  OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_MAX, OP_MIN,
+  /* comparisons: 1 or 0, no gradient */
+  OP_GT, OP_GE, OP_EQ, OP_NE,
   /* structural */
   OP_SUMTO,     /* sum the input down to the node's (broadcast-compatible) shape */
+  OP_MAXTO,     /* the same with max */
   OP_BROADCAST, /* repeat the input up to the node's shape */
   OP_RESHAPE,   /* same elements, new per-sample dims (batched-ness unchanged) */
+  OP_TRANSPOSE, /* swap the two per-sample dims of a matrix */
   OP_MATMUL,    /* attr: MM_TA | MM_TB; see ir_matmul */
+  /* along the last per-sample axis */
+  OP_LOGSUMEXP, /* log(sum(exp(z))), computed with the max subtracted */
+  OP_ARGMAX,    /* index of the first maximum, as a float (no gradient) */
+  OP_ONEHOT,    /* attr: k; y -> [.., k] with 1 at y (no gradient) */
+  OP_GATHER,    /* z[.., y]: z's last axis indexed by the label y */
   OP_COUNT_
 } OpKind;
 
@@ -69,11 +77,16 @@ typedef struct Node {
 
 typedef enum {
   INIT_ZEROS, INIT_ONES, INIT_CONSTANT, INIT_UNIFORM, INIT_NORMAL, INIT_GLOROT_UNIFORM,
+  INIT_GLOROT_NORMAL, INIT_HE_UNIFORM, INIT_HE_NORMAL,
 } InitKind; /* the same numbering as the runtime's nnrt_init_kind */
+
+typedef enum { DT_F32 = 1, DT_U8 = 2, DT_CLASS = 3 } DType; /* = the runtime's nnrt_dtype */
 
 typedef struct GraphInput {
   const char *name;
   Shape shape; /* per sample; the node is batched */
+  DType dtype;  /* how the data stores it; the graph computes in f32 */
+  int64_t classes; /* DT_CLASS: k */
   NodeId node;
   SrcLoc loc;
 } GraphInput;
@@ -95,15 +108,11 @@ typedef struct GraphOutput {
   SrcLoc loc;
 } GraphOutput;
 
-/* The model's train block, checked; paths already absolute. */
-typedef struct TrainDefaults {
-  const char *data_format;
-  int n_data_paths;
-  const char *data_paths[4];
-  const char *optimizer;
-  double lr, momentum;
-  int64_t batch, epochs, seed; /* -1 = unset */
-} TrainDefaults;
+/* One setting of the train block, spelled as the train program's flag takes it. */
+typedef struct TrainOption {
+  const char *key, *value;
+  SrcLoc loc;
+} TrainOption;
 
 typedef struct Graph {
   Node *nodes; /* nodes[0] is unused: id 0 means none */
@@ -120,8 +129,11 @@ typedef struct Graph {
   int nparams, params_cap;
   GraphOutput *outputs;
   int noutputs, outputs_cap;
+  GraphOutput *metrics; /* node: the batch mean, an unbatched scalar */
+  int nmetrics, metrics_cap;
   NodeId loss; /* batch-mean loss: an unbatched scalar */
-  TrainDefaults train;
+  TrainOption *options;
+  int noptions, options_cap;
   Arena *arena; /* names and strings */
 } Graph;
 
@@ -152,6 +164,15 @@ NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b);
 NodeId ir_sumto(Graph *g, NodeId a, Shape s);
 NodeId ir_broadcast(Graph *g, NodeId a, Shape s);
 NodeId ir_reshape(Graph *g, NodeId a, Shape s);
+NodeId ir_maxto(Graph *g, NodeId a, Shape s);
+NodeId ir_transpose(Graph *g, NodeId a);
+/* The last-axis ops: z has rank >= 1; the result drops z's last dim (onehot adds one). */
+NodeId ir_logsumexp(Graph *g, NodeId z);
+NodeId ir_argmax(Graph *g, NodeId z);
+NodeId ir_onehot(Graph *g, NodeId y, int32_t k);
+NodeId ir_gather(Graph *g, NodeId z, NodeId y);
+/* Records where a node came from, if it has no place yet (for later diagnostics). */
+void ir_set_loc(Graph *g, NodeId id, SrcLoc loc);
 /* op(A) @ op(B) where each operand is viewed as a matrix [rows, cols] with cols = its last
  * dim and rows = the product of all its other dims, batch included; op transposes when
  * MM_TA / MM_TB is set. Without MM_TA the result keeps A's leading dims (and batch) and
@@ -167,10 +188,10 @@ bool ir_is_const(const Graph *g, NodeId id, float value);
 
 /* ---- sema.c: names, shapes and dtypes; AST -> forward graph ------------------------- */
 
-/* Checks the program and builds its forward graph (inputs, params, outputs, the
- * batch-mean loss) and train defaults. Reports every error it can through diag and
- * returns NULL if there was any. */
-Graph *sema_build(Arena *arena, const AstProgram *prog);
+/* Checks the program and the modules it imports (found on include_dirs) and builds its
+ * forward graph (inputs, params, outputs, metrics, the batch-mean loss) and train
+ * options. Reports every error it can through diag and returns NULL if there was any. */
+Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *include_dirs, int ninclude);
 
 /* ---- autodiff.c: reverse-mode differentiation as a graph transform ------------------ */
 

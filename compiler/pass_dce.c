@@ -18,6 +18,7 @@ void pass_dce(Graph *g) {
   if (!live || !map) nnc_unreachable("out of memory");
   live[g->loss] = true;
   for (int i = 0; i < g->noutputs; i++) live[g->outputs[i].node] = true;
+  for (int i = 0; i < g->nmetrics; i++) live[g->metrics[i].node] = true;
   for (int i = 0; i < g->ninputs; i++) live[g->inputs[i].node] = true;
   for (int i = 0; i < g->nparams; i++) {
     live[g->params[i].node] = true;
@@ -48,6 +49,7 @@ void pass_dce(Graph *g) {
   if (!g->nfwd) g->nfwd = g->count;
   g->loss = map[g->loss];
   for (int i = 0; i < g->noutputs; i++) g->outputs[i].node = map[g->outputs[i].node];
+  for (int i = 0; i < g->nmetrics; i++) g->metrics[i].node = map[g->metrics[i].node];
   for (int i = 0; i < g->ninputs; i++) g->inputs[i].node = map[g->inputs[i].node];
   for (int i = 0; i < g->nparams; i++) {
     g->params[i].node = map[g->params[i].node];

@@ -35,6 +35,7 @@ void plan_build(const Graph *g, Plan *plan) {
   }
   grad_of[g->loss] = -1;
   for (int i = 0; i < g->noutputs; i++) grad_of[g->outputs[i].node] = -1;
+  for (int i = 0; i < g->nmetrics; i++) grad_of[g->metrics[i].node] = -1;
 
   int64_t fixed = 0, per_sample = 0;
   for (NodeId id = 1; id < g->count; id++) {

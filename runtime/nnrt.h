@@ -1,18 +1,22 @@
 /* nnrt.h: the ABI between code that nnc generates and libnnrt, the training runtime.
  *
  * A compiled model exports exactly one symbol, `nnrt_model`, a constant descriptor: what
- * the model's inputs and parameters are, how big its work arena is, the defaults of its
- * `train` block, and its entry points. The runtime's main() drives training through it
- * and nothing else, so the same object can later be linked into a user's program.
+ * the model's inputs, outputs, metrics and parameters are, how big its work arena is, the
+ * settings of its `train` block, and its entry points. The runtime's main() drives
+ * training through it and nothing else, so the same object can later be linked into a
+ * user's program as an inference library.
  *
  * Layout rules every entry point follows:
  *  - Parameters, gradients and optimizer state are each ONE flat float array; parameter
  *    i occupies [params[i].offset, params[i].offset + params[i].size).
  *  - An input is a dense row-major float array of batch * size floats (size = elements
- *    per sample); the batch dimension is the leading one.
+ *    per sample); the batch dimension is the leading one. Whatever an input's declared
+ *    dtype, entry points take its values as floats: a u8 input holds 0..255, a class
+ *    label holds its index 0..classes-1 (the runtime converts and range-checks on load).
  *  - The arena holds every intermediate tensor: arena_fixed + arena_per_sample *
  *    max_batch floats, 64-byte aligned, allocated once by the caller. Entry points
  *    allocate nothing. Any batch in 1..max_batch may be passed.
+ *  - Losses and metrics are means over the batch.
  *
  * The descriptor is versioned: the runtime refuses an object whose abi_version differs.
  */
@@ -21,11 +25,19 @@
 
 #include <stdint.h>
 
-#define NNRT_ABI_VERSION 1
+#define NNRT_ABI_VERSION 2
 #define NNRT_MAX_RANK 4
-#define NNRT_MAX_DATA_PATHS 4
 
-typedef enum nnrt_dtype { NNRT_F32 = 1 } nnrt_dtype;
+typedef enum nnrt_dtype {
+  NNRT_F32 = 1,
+  NNRT_U8 = 2,    /* stored as bytes in data files; computed as f32 */
+  NNRT_CLASS = 3, /* an integer class label in 0..classes-1; per-sample scalar */
+} nnrt_dtype;
+
+typedef enum nnrt_role {
+  NNRT_ROLE_FEATURE = 1, /* the model's outputs depend on it: predict needs it */
+  NNRT_ROLE_TARGET = 2,  /* only the loss and metrics use it (labels) */
+} nnrt_role;
 
 typedef enum nnrt_init_kind {
   NNRT_INIT_ZEROS = 0,
@@ -34,19 +46,25 @@ typedef enum nnrt_init_kind {
   NNRT_INIT_UNIFORM = 3,        /* U(a, b) */
   NNRT_INIT_NORMAL = 4,         /* N(mean a, std b) */
   NNRT_INIT_GLOROT_UNIFORM = 5, /* U(-l, l), l = sqrt(6 / (fan_in + fan_out)) */
+  NNRT_INIT_GLOROT_NORMAL = 6,  /* N(0, sqrt(2 / (fan_in + fan_out))) */
+  NNRT_INIT_HE_UNIFORM = 7,     /* U(-l, l), l = sqrt(6 / fan_in) */
+  NNRT_INIT_HE_NORMAL = 8,      /* N(0, sqrt(2 / fan_in)) */
 } nnrt_init_kind;
 
-/* An input or output: per-sample shape (the batch dimension is implicit). */
+/* An input or an output: per-sample shape (the batch dimension is implicit). */
 typedef struct nnrt_tensor_desc {
   const char *name;
   int32_t dtype; /* nnrt_dtype */
   int32_t rank;
   int64_t dims[NNRT_MAX_RANK];
-  int64_t size; /* product of dims: floats per sample */
+  int64_t size;    /* product of dims: floats per sample */
+  int64_t classes; /* NNRT_CLASS: the number of classes k; otherwise 0 */
+  int32_t role;    /* inputs: nnrt_role; outputs: 0 */
 } nnrt_tensor_desc;
 
-/* A parameter: shape, place in the flat buffer, initialiser. For glorot_uniform,
- * fan_in = dims[0] and fan_out = dims[rank-1] (both 1 for a scalar). */
+/* A parameter: shape, place in the flat buffer, initialiser. For the fan-based
+ * initialisers, fan_in = dims[0] and fan_out = dims[rank-1] (both 1 for a scalar).
+ * Names are unique and may contain dots (`h.W`: the W of the layer bound to h). */
 typedef struct nnrt_param_desc {
   const char *name;
   int32_t rank;
@@ -57,31 +75,40 @@ typedef struct nnrt_param_desc {
   float init_a, init_b;
 } nnrt_param_desc;
 
-/* The model's `train` block. Paths are absolute: nnc resolved them against the model
- * file's directory. Unset strings are NULL, unset numbers are negative. */
-typedef struct nnrt_train_defaults {
-  const char *data_format; /* "csv", or NULL */
-  int32_t n_data_paths;
-  const char *data_paths[NNRT_MAX_DATA_PATHS];
-  const char *optimizer;   /* "sgd", "momentum", or NULL */
-  double lr;
-  double momentum;
-  int64_t batch;
-  int64_t epochs;
-  int64_t seed;
-} nnrt_train_defaults;
+/* One setting of the model's `train` block, spelled as the train program's flag of the
+ * same name would take it (`--KEY VALUE`); flags given on the command line override it.
+ * nnc checks keys and values at compile time, the runtime again at start. Keys:
+ *   data, val      FORMAT:PATH[,PATH...]  FORMAT is csv, idx or npy; one file per input in
+ *                  declaration order (csv: one file for all inputs); paths absolute, already
+ *                  resolved against the model file's directory
+ *   optimizer      sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
+ *   lr, momentum, rho, eps, beta1, beta2, weight_decay, l1, clip_norm   numbers
+ *   batch          a positive integer, or "all"
+ *   epochs, seed, accumulate, patience   integers
+ *   schedule       constant, step, multistep, exponential, inverse, polynomial, cosine
+ *   (and the schedule's own settings; see the runtime's --help) */
+typedef struct nnrt_option {
+  const char *key;
+  const char *value;
+} nnrt_option;
 
 /* One training step on a batch: forward, batch-mean loss, backward. Writes the gradient
- * of the mean loss into grads (same layout as params) and returns the mean loss. */
+ * of the mean loss into grads (same layout as params), the batch mean of each metric
+ * into metrics[0..n_metrics), and returns the mean loss. */
 typedef float (*nnrt_train_step_fn)(const float *params, float *grads,
-                                    const float *const *inputs, float *arena,
-                                    int64_t batch, int64_t max_batch);
+                                    const float *const *inputs, float *metrics,
+                                    float *arena, int64_t batch, int64_t max_batch);
 
-/* The forward pass: writes each output (batch * outputs[i].size floats) and returns the
- * batch-mean loss. */
-typedef float (*nnrt_forward_fn)(const float *params, const float *const *inputs,
-                                 float *const *outputs, float *arena, int64_t batch,
-                                 int64_t max_batch);
+/* The loss and metrics of a batch, without gradients. */
+typedef float (*nnrt_evaluate_fn)(const float *params, const float *const *inputs,
+                                  float *metrics, float *arena, int64_t batch,
+                                  int64_t max_batch);
+
+/* The model's outputs for a batch: writes outputs[i] (batch * outputs[i].size floats).
+ * Reads only the inputs whose role is NNRT_ROLE_FEATURE; the others may be NULL. */
+typedef void (*nnrt_predict_fn)(const float *params, const float *const *inputs,
+                                float *const *outputs, float *arena, int64_t batch,
+                                int64_t max_batch);
 
 typedef struct nnrt_model_desc {
   int32_t abi_version; /* NNRT_ABI_VERSION */
@@ -91,14 +118,18 @@ typedef struct nnrt_model_desc {
   const nnrt_tensor_desc *inputs;
   int32_t n_outputs;
   const nnrt_tensor_desc *outputs;
+  int32_t n_metrics;
+  const char *const *metric_names;
   int32_t n_params;
   const nnrt_param_desc *params;
   int64_t param_floats;     /* size of the flat parameter buffer */
   int64_t arena_fixed;      /* arena floats independent of the batch */
   int64_t arena_per_sample; /* arena floats per sample of max_batch */
-  nnrt_train_defaults defaults;
+  int32_t n_options;
+  const nnrt_option *options; /* the train block, in source order */
   nnrt_train_step_fn train_step;
-  nnrt_forward_fn forward;
+  nnrt_evaluate_fn evaluate;
+  nnrt_predict_fn predict;
 } nnrt_model_desc;
 
 /* Defined by the object file that nnc generates. */

@@ -3,8 +3,9 @@
  * Linked with an object from `nnc --emit=obj` in place of libnnrt:
  *   gradcheck [BATCH [MAX_BATCH [SEED]]]
  * Parameters and inputs are drawn at random (uniform in [0.05, 0.95] for inputs, so logs
- * and divisions stay defined; [-0.5, 0.5] for parameters); train_step's gradient of every
- * parameter element is compared with the central difference of forward's loss. Running
+ * and divisions stay defined; [-0.5, 0.5] for parameters; class labels uniform over their
+ * classes); train_step's gradient of every parameter element is compared with the
+ * central difference of evaluate's loss. Running
  * with BATCH < MAX_BATCH also checks that the code addresses a partly used arena right.
  * Prints the worst relative error per parameter; exits 1 when one exceeds the tolerance.
  */
@@ -49,17 +50,21 @@ int main(int argc, char **argv) {
   const float **inputs = calloc((size_t)m->n_inputs + 1, sizeof *inputs);
   for (int i = 0; i < m->n_inputs; i++) {
     float *x = alloc_floats(m->inputs[i].size * batch);
-    for (int64_t j = 0; j < m->inputs[i].size * batch; j++) x[j] = (float)uniform(0.05, 0.95);
+    for (int64_t j = 0; j < m->inputs[i].size * batch; j++)
+      x[j] = m->inputs[i].dtype == NNRT_CLASS ? (float)(int64_t)uniform(0, (double)m->inputs[i].classes)
+                                              : (float)uniform(0.05, 0.95);
     inputs[i] = x;
   }
   float **outputs = calloc((size_t)m->n_outputs + 1, sizeof *outputs);
   for (int i = 0; i < m->n_outputs; i++) outputs[i] = alloc_floats(m->outputs[i].size * batch);
 
-  float loss = m->train_step(params, grads, inputs, arena, batch, max_batch);
-  float floss = m->forward(params, inputs, outputs, arena, batch, max_batch);
+  float *metrics = alloc_floats(m->n_metrics);
+  float loss = m->train_step(params, grads, inputs, metrics, arena, batch, max_batch);
+  float floss = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
+  m->predict(params, inputs, outputs, arena, batch, max_batch);
   int failed = 0;
   if (!(fabsf(loss - floss) <= 1e-6f * (1 + fabsf(loss)))) {
-    printf("loss: train_step %.9g != forward %.9g\n", loss, floss);
+    printf("loss: train_step %.9g != evaluate %.9g\n", loss, floss);
     failed = 1;
   }
   const double tol = 2e-2;
@@ -70,11 +75,11 @@ int main(int argc, char **argv) {
     for (int64_t k = 0; k < pd->size; k++) {
       float *w = &params[pd->offset + k];
       float saved = *w;
-      float h = 1e-3f * (1 + fabsf(saved));
+      float h = 1e-2f * (1 + fabsf(saved)); /* float rounding dominates below this */
       *w = saved + h;
-      double up = m->forward(params, inputs, outputs, arena, batch, max_batch);
+      double up = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
       *w = saved - h;
-      double down = m->forward(params, inputs, outputs, arena, batch, max_batch);
+      double down = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
       *w = saved;
       double fd = (up - down) / (2.0 * h);
       double g = grads[pd->offset + k];
@@ -92,6 +97,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < m->n_outputs; i++) free(outputs[i]);
   free(inputs);
   free(outputs);
+  free(metrics);
   free(params);
   free(grads);
   free(arena);
