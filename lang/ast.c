@@ -32,10 +32,11 @@ AstExpr *ast_string(Arena *a, SrcLoc loc, const char *s) {
   return e;
 }
 
-AstExpr *ast_name(Arena *a, SrcLoc loc, const char *name) {
+AstExpr *ast_name(Arena *a, SrcLoc loc, const char *module, const char *name) {
   AstExpr *e = arena_alloc(a, sizeof *e);
   e->kind = AST_NAME;
   e->loc = loc;
+  e->module = module;
   e->name = name;
   return e;
 }
@@ -61,11 +62,12 @@ AstExpr *ast_binary(Arena *a, int op, SrcLoc op_loc, AstExpr *lhs, AstExpr *rhs)
   return e;
 }
 
-AstExpr *ast_call(Arena *a, SrcLoc loc, const char *callee, SrcLoc callee_loc, AstArg *args,
-                  int nargs) {
+AstExpr *ast_call(Arena *a, SrcLoc loc, const char *module, const char *callee,
+                  SrcLoc callee_loc, AstArg *args, int nargs) {
   AstExpr *e = arena_alloc(a, sizeof *e);
   e->kind = AST_CALL;
   e->loc = loc;
+  e->call.callee_module = module;
   e->call.callee = callee;
   e->call.callee_loc = callee_loc;
   e->call.args = args;
@@ -73,8 +75,23 @@ AstExpr *ast_call(Arena *a, SrcLoc loc, const char *callee, SrcLoc callee_loc, A
   return e;
 }
 
+AstExpr *ast_index(Arena *a, SrcLoc loc, AstExpr *base, AstExpr *index) {
+  AstExpr *e = arena_alloc(a, sizeof *e);
+  e->kind = AST_INDEX;
+  e->loc = loc;
+  e->index.base = base;
+  e->index.index = index;
+  return e;
+}
+
 const char *ast_op_name(int op) {
   switch (op) {
+  case '<': return "<";
+  case '>': return ">";
+  case AST_OP_EQ: return "==";
+  case AST_OP_NE: return "!=";
+  case AST_OP_LE: return "<=";
+  case AST_OP_GE: return ">=";
   case '+': return "+";
   case '-': return "-";
   case '*': return "*";
@@ -155,6 +172,7 @@ static void print_expr(FILE *out, const AstExpr *e, int indent) {
     break;
   case AST_NAME:
     open_node(out, indent, "name ");
+    if (e->module) fprintf(out, "%s.", e->module);
     fputs(e->name, out);
     print_loc(out, e->loc);
     break;
@@ -173,6 +191,7 @@ static void print_expr(FILE *out, const AstExpr *e, int indent) {
     break;
   case AST_CALL:
     open_node(out, indent, "call ");
+    if (e->call.callee_module) fprintf(out, "%s.", e->call.callee_module);
     fputs(e->call.callee, out);
     print_loc(out, e->loc);
     for (int i = 0; i < e->call.nargs; i++) {
@@ -188,6 +207,12 @@ static void print_expr(FILE *out, const AstExpr *e, int indent) {
         print_expr(out, a->value, indent + 1);
       }
     }
+    break;
+  case AST_INDEX:
+    open_node(out, indent, "index");
+    print_loc(out, e->loc);
+    print_expr(out, e->index.base, indent + 1);
+    print_expr(out, e->index.index, indent + 1);
     break;
   }
   fputc(')', out);
@@ -210,7 +235,7 @@ static void print_type(FILE *out, const AstType *t) {
 static void print_decl(FILE *out, const AstDecl *d, int indent) {
   static const char *const heads[] = {
       [DECL_INPUT] = "input ", [DECL_PARAM] = "param ", [DECL_LET] = "let ",
-      [DECL_OUTPUT] = "output "};
+      [DECL_OUTPUT] = "output ", [DECL_METRIC] = "metric "};
   open_node(out, indent, heads[d->kind]);
   fputs(d->name, out);
   if (d->kind == DECL_INPUT || d->kind == DECL_PARAM) print_type(out, &d->type);
@@ -219,8 +244,59 @@ static void print_decl(FILE *out, const AstDecl *d, int indent) {
   fputc(')', out);
 }
 
+/* (fn NAME @range
+ *   (params (param NAME [TYPE] @range [default])...)   -- "(params" has no range of its own
+ *   [(result-type TYPE @range)]
+ *   decls...
+ *   (return @range expr))   -- the range of the `return` statement, or of the one-line
+ *                              form's expression */
+static void print_fn(FILE *out, const AstFn *f, int indent) {
+  open_node(out, indent, "fn ");
+  fputs(f->name, out);
+  print_loc(out, f->loc);
+  open_node(out, indent + 1, "params");
+  for (int i = 0; i < f->nparams; i++) {
+    const AstFnParam *p = &f->params[i];
+    open_node(out, indent + 2, "param ");
+    fputs(p->name, out);
+    if (p->has_type) print_type(out, &p->type);
+    print_loc(out, p->loc);
+    if (p->default_value) print_expr(out, p->default_value, indent + 3);
+    fputc(')', out);
+  }
+  fputc(')', out);
+  if (f->has_result_type) {
+    open_node(out, indent + 1, "result-type");
+    print_type(out, &f->result_type);
+    print_loc(out, f->result_type.loc);
+    fputc(')', out);
+  }
+  for (int i = 0; i < f->ndecls; i++) print_decl(out, &f->decls[i], indent + 1);
+  if (f->result) {
+    open_node(out, indent + 1, "return");
+    print_loc(out, f->result_loc);
+    print_expr(out, f->result, indent + 2);
+    fputc(')', out);
+  }
+  fputc(')', out);
+}
+
+/* Imports, functions, the model, the train block: each group in file order. */
 void ast_print(const AstProgram *prog, FILE *out) {
   fputs("(program", out);
+  for (int i = 0; i < prog->nimports; i++) {
+    const AstImport *imp = &prog->imports[i];
+    open_node(out, 1, "import ");
+    if (imp->path) {
+      print_string(out, imp->path);
+      fprintf(out, " as %s", imp->module);
+    } else {
+      fputs(imp->module, out);
+    }
+    print_loc(out, imp->loc);
+    fputc(')', out);
+  }
+  for (int i = 0; i < prog->nfns; i++) print_fn(out, &prog->fns[i], 1);
   if (prog->model) {
     const AstModel *m = prog->model;
     open_node(out, 1, "model ");

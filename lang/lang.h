@@ -103,8 +103,13 @@ typedef enum {
   AST_NAME,   /* x */
   AST_UNARY,  /* -x */
   AST_BINARY, /* a + b, a @ b, ... */
-  AST_CALL,   /* f(a, b, name: c) */
+  AST_CALL,   /* f(a, b, name: c), nn.dense(x, 10) */
+  AST_INDEX,  /* z[y] */
 } AstExprKind;
+
+/* Binary operator codes: the character for one-character operators (+ - * / ^ @ < >),
+ * these for the two-character ones. */
+enum { AST_OP_EQ = 256, AST_OP_NE, AST_OP_LE, AST_OP_GE };
 
 typedef struct AstExpr AstExpr;
 
@@ -120,10 +125,13 @@ struct AstExpr {
   union {
     struct { double value; bool is_int; } num;
     const char *str;  /* AST_STRING: the unescaped text */
-    const char *name; /* AST_NAME */
+    /* AST_NAME: `name`, or `module.name` with module set */
+    struct { const char *name; const char *module; };
     struct { int op; SrcLoc op_loc; AstExpr *operand; } unary;     /* op: '-' */
-    struct { int op; SrcLoc op_loc; AstExpr *lhs, *rhs; } binary;  /* op: + - * / ^ @ */
-    struct { const char *callee; SrcLoc callee_loc; AstArg *args; int nargs; } call;
+    struct { int op; SrcLoc op_loc; AstExpr *lhs, *rhs; } binary;  /* op: see above */
+    /* AST_CALL: callee_module is set for `module.f(...)`; callee_loc covers both parts */
+    struct { const char *callee; const char *callee_module; SrcLoc callee_loc; AstArg *args; int nargs; } call;
+    struct { AstExpr *base; AstExpr *index; } index; /* AST_INDEX */
   };
 };
 
@@ -136,7 +144,7 @@ typedef struct AstDim {
 } AstDim;
 
 typedef struct AstType {
-  const char *dtype; /* "f32", ... as written; sema checks it */
+  const char *dtype; /* "f32", "u8", "class", "int", ... as written; sema checks it */
   SrcLoc loc;        /* the whole type, "f32[2, 8]" */
   int rank;          /* 0 for a scalar */
   AstDim dims[NN_MAX_RANK];
@@ -147,6 +155,7 @@ typedef enum {
   DECL_PARAM,  /* param W : f32[2, 8] = glorot_uniform   (init == NULL: zeros) */
   DECL_LET,    /* h = tanh(x @ W + b)   (a binding named "loss" is the loss) */
   DECL_OUTPUT, /* output p = sigmoid(z) */
+  DECL_METRIC, /* metric accuracy = argmax(z) == label */
 } AstDeclKind;
 
 typedef struct AstDecl {
@@ -172,8 +181,45 @@ typedef struct AstTrainEntry {
   AstExpr *value;
 } AstTrainEntry;
 
+/* A function's parameter: `x: f32[n]`, `units: int`, `act = identity`, `eps: f32 = 1e-5`.
+ * An untyped parameter with no default is a tensor of any shape. */
+typedef struct AstFnParam {
+  const char *name;
+  SrcLoc loc; /* the whole parameter */
+  bool has_type;
+  AstType type;
+  AstExpr *default_value; /* NULL when required */
+} AstFnParam;
+
+/* fn dense(x: f32[n], units: int, act = identity) -> f32[units] { param ...; h = ...; return e }
+ * fn mse(p, y) = mean((p - y) ^ 2)        (the one-line form: result set, ndecls 0) */
+typedef struct AstFn {
+  const char *name;
+  SrcLoc loc, name_loc;
+  AstFnParam *params;
+  int nparams;
+  bool has_result_type;
+  AstType result_type;
+  AstDecl *decls; /* DECL_PARAM and DECL_LET, in order */
+  int ndecls;
+  AstExpr *result; /* the returned expression; NULL only after a syntax error */
+  SrcLoc result_loc; /* the `return` statement, or the expression of the one-line form */
+} AstFn;
+
+/* import nn             (module "nn", path NULL: found on the import path)
+ * import "layers.nn"    (path set; module is the file's base name, "layers") */
+typedef struct AstImport {
+  const char *module;
+  const char *path;
+  SrcLoc loc;
+} AstImport;
+
 typedef struct AstProgram {
   uint32_t file;
+  AstImport *imports;
+  int nimports;
+  AstFn *fns;
+  int nfns;
   AstModel *model; /* NULL when the file has none (sema reports it) */
   bool has_train;
   SrcLoc train_loc;

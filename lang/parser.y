@@ -34,8 +34,9 @@ typedef struct ListNode {
 typedef struct List {
   ListNode *head, *tail;
   int n;
-  bool named; /* an argument list has seen a named argument */
-  int depth;  /* an argument list: the deepest argument */
+  bool named;  /* an argument list has seen a named argument; a parameter list, a default */
+  bool broken; /* a statement list lost a statement to a syntax error */
+  int depth;   /* an argument or index list: the deepest argument */
 } List;
 
 /* An expression and the depth of its tree: deeper trees are refused so that every later
@@ -50,11 +51,18 @@ typedef struct ArgV {
   int depth;
 } ArgV;
 
+/* A function header, "fn NAME(params) [-> type]", before its body. */
+typedef struct FnHead {
+  AstFn *fn;
+  SrcLoc loc;
+} FnHead;
+
 typedef struct ParseState {
   Arena *arena;
   uint32_t file;
   AstProgram *prog;
   SrcLoc model_head, train_head; /* "model NAME" / "train" of the first of each */
+  List imports, fns;             /* of AstImport and AstFn, in file order */
 } ParseState;
 
 /* lexer.l */
@@ -68,11 +76,12 @@ bool lex_statement_is_bad(yyscan_t scanner);
 /* ast.c: expression constructors (the parser is their only user) */
 AstExpr *ast_num(Arena *a, SrcLoc loc, double value, bool is_int);
 AstExpr *ast_string(Arena *a, SrcLoc loc, const char *s);
-AstExpr *ast_name(Arena *a, SrcLoc loc, const char *name);
+AstExpr *ast_name(Arena *a, SrcLoc loc, const char *module, const char *name);
 AstExpr *ast_unary(Arena *a, SrcLoc loc, int op, SrcLoc op_loc, AstExpr *operand);
 AstExpr *ast_binary(Arena *a, int op, SrcLoc op_loc, AstExpr *lhs, AstExpr *rhs);
-AstExpr *ast_call(Arena *a, SrcLoc loc, const char *callee, SrcLoc callee_loc, AstArg *args,
-                  int nargs);
+AstExpr *ast_call(Arena *a, SrcLoc loc, const char *module, const char *callee,
+                  SrcLoc callee_loc, AstArg *args, int nargs);
+AstExpr *ast_index(Arena *a, SrcLoc loc, AstExpr *base, AstExpr *index);
 }
 
 %code provides {
@@ -138,6 +147,115 @@ static AstDecl *decl_new(ParseState *ps, AstDeclKind kind, SrcLoc loc, const cha
   d->name_loc = name_loc;
   return d;
 }
+
+/* Models and functions share the statement rules, which cannot know where they are;
+ * each block sorts out what does not belong when it is built. A `return` travels as a
+ * DECL_LET without a name. */
+static bool is_return(const AstDecl *d) { return d->name == NULL; }
+
+/* The keyword starting a statement, for "only allowed in" errors (no keyword spans lines). */
+static SrcLoc keyword_loc(SrcLoc stmt, const char *kw) {
+  stmt.end_line = stmt.line;
+  stmt.end_col = stmt.col + (uint32_t)strlen(kw) - 1;
+  return stmt;
+}
+
+/* The model's declarations: everything but `return`. */
+static AstModel *model_new(ParseState *ps, List stmts) {
+  AstModel *m = arena_alloc(ps->arena, sizeof *m);
+  m->decls = arena_alloc(ps->arena, sizeof(AstDecl) * (size_t)stmts.n);
+  for (ListNode *n = stmts.head; n; n = n->next) {
+    AstDecl *d = n->item;
+    if (is_return(d))
+      diag_error(keyword_loc(d->loc, "return"), "'return' is only allowed in a function");
+    else
+      m->decls[m->ndecls++] = *d;
+  }
+  return m;
+}
+
+/* A function's block: `param` and bindings, then one `return`, last. */
+static void fn_body(ParseState *ps, AstFn *f, List stmts) {
+  static const char *const kws[] = {[DECL_INPUT] = "input", [DECL_OUTPUT] = "output",
+                                    [DECL_METRIC] = "metric"};
+  f->decls = arena_alloc(ps->arena, sizeof(AstDecl) * (size_t)stmts.n);
+  bool after_return = false;
+  for (ListNode *n = stmts.head; n; n = n->next) {
+    AstDecl *d = n->item;
+    if (f->result) {
+      if (!after_return) diag_error(d->loc, "statements after 'return'");
+      after_return = true;
+    } else if (is_return(d)) {
+      f->result = d->value;
+      f->result_loc = d->loc;
+    } else if (d->kind == DECL_INPUT || d->kind == DECL_OUTPUT || d->kind == DECL_METRIC) {
+      diag_error(keyword_loc(d->loc, kws[d->kind]), "'%s' is only allowed in a model",
+                 kws[d->kind]);
+    } else {
+      f->decls[f->ndecls++] = *d;
+    }
+  }
+  /* A statement lost to a syntax error may have been the return. */
+  if (!f->result && !stmts.broken)
+    diag_error(f->name_loc, "function '%s' has no return statement", f->name);
+}
+
+static bool is_reserved(const char *s) {
+  static const char *const words[] = {"model", "input", "param", "output", "metric",
+                                      "train", "fn", "return", "import"};
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    if (strcmp(s, words[i]) == 0) return true;
+  return false;
+}
+
+/* import "dir/extra.nn" is module "extra": the base name without ".nn", which must be a
+ * name that can be written before a '.'. */
+static const char *module_of_path(ParseState *ps, SrcLoc loc, const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strlen(base);
+  if (n > 3 && strcmp(base + n - 3, ".nn") == 0) n -= 3;
+  const char *module = arena_strndup(ps->arena, base, n);
+  bool ok = n > 0 && !(module[0] >= '0' && module[0] <= '9');
+  for (size_t i = 0; i < n && ok; i++) {
+    char c = module[i];
+    ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  }
+  if (!ok)
+    diag_error(loc, "cannot import \"%s\": its file name without '.nn' must be a name to use "
+               "as the module's name", path);
+  else if (is_reserved(module))
+    diag_error(loc, "cannot import \"%s\": its module name '%s' is a reserved word", path,
+               module);
+  return module;
+}
+
+static void add_import(ParseState *ps, SrcLoc loc, const char *module, const char *path) {
+  AstImport *imp = arena_alloc(ps->arena, sizeof *imp);
+  imp->module = module;
+  imp->path = path;
+  imp->loc = loc;
+  ps->imports = list_append(ps->arena, ps->imports, imp);
+}
+
+/* "nn.dense" is one token sequence without blanks, so that it reads as one name. */
+static void check_dot(SrcLoc module, SrcLoc dot, SrcLoc name) {
+  if (dot.line != module.end_line || dot.col != module.end_col + 1 || name.line != dot.line ||
+      name.col != dot.col + 1)
+    diag_error(dot, "no spaces are allowed around the '.' of a qualified name");
+}
+
+static ExprV call(ParseState *ps, SrcLoc loc, const char *module, const char *callee,
+                  SrcLoc callee_loc, List args) {
+  AstArg *a = arena_alloc(ps->arena, sizeof(AstArg) * (size_t)args.n);
+  int i = 0;
+  for (ListNode *n = args.head; n; n = n->next) a[i++] = *(AstArg *)n->item;
+  ExprV v = expr_v(ast_call(ps->arena, loc, module, callee, callee_loc, a, args.n), args.depth + 1);
+  if (v.depth == NN_MAX_EXPR_DEPTH + 1)
+    diag_error(callee_loc, "expression is nested too deeply (more than %d levels)",
+               NN_MAX_EXPR_DEPTH);
+  return v;
+}
 }
 
 %union {
@@ -150,11 +268,16 @@ static AstDecl *decl_new(ParseState *ps, AstDeclKind kind, SrcLoc loc, const cha
   AstDecl *decl;
   ArgV arg;
   AstTrainEntry *entry;
+  AstFnParam *fparam;
+  AstFn *fn;
   List list;
 }
 
 %token END 0
-%token MODEL "'model'" INPUT "'input'" PARAM "'param'" OUTPUT "'output'" TRAIN "'train'"
+/* Item keywords first: expected-token lists name them in this order. */
+%token IMPORT "'import'" FN "'fn'" MODEL "'model'" TRAIN "'train'"
+%token INPUT "'input'" PARAM "'param'" OUTPUT "'output'" METRIC "'metric'" RETURN "'return'"
+%token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ARROW "'->'"
 %token <str> IDENT STRING
 %token <ival> INT
 %token <fval> FLOAT
@@ -162,16 +285,20 @@ static AstDecl *decl_new(ParseState *ps, AstDeclKind kind, SrcLoc loc, const cha
 /* Declared first so that expected-token lists name the closers before the rest. */
 %token ')' ']' '}' ','
 
+/* Comparisons do not chain: "a < b < c" is a syntax error. */
+%nonassoc '<' '>' EQ NE LE GE
 %left '+' '-'
 %left '*' '/' '@'
 %precedence NEG
 %right '^'
 
-%nterm <ex> expr primary
-%nterm <type> type dims
+%nterm <ex> expr postfix primary
+%nterm <type> type dims fn_result
 %nterm <dim> dim
 %nterm <decl> stmt
-%nterm <list> stmts body entries entry_body args arglist
+%nterm <list> stmts body entries entry_body args arglist fn_params fn_param_list indexes
+%nterm <fparam> fn_param
+%nterm <fn> fn_head
 %nterm <arg> arg
 %nterm <entry> entry
 
@@ -191,22 +318,32 @@ file
 
 term: NEWLINE | ';' ;
 
-/* item := 'model' NAME '{' stmts '}' | 'train' '{' entries '}' */
+/* item := 'import' (NAME | STRING) | fn | 'model' NAME '{' stmts '}'
+ *       | 'train' '{' entries '}' */
 item
-  : MODEL IDENT '{' body '}' {
+  : IMPORT IDENT { add_import(ps, @$, $2, NULL); }
+  | IMPORT STRING { add_import(ps, @$, module_of_path(ps, @2, $2), $2); }
+  | fn_head '{' body '}' {
+      $1->loc = @$;
+      fn_body(ps, $1, $3);
+      ps->fns = list_append(ps->arena, ps->fns, $1);
+    }
+  | fn_head '=' expr {
+      $1->loc = @$;
+      $1->result = $3.e;
+      $1->result_loc = @3;
+      ps->fns = list_append(ps->arena, ps->fns, $1);
+    }
+  | MODEL IDENT '{' body '}' {
       SrcLoc head = loc_span(@1, @2);
+      AstModel *m = model_new(ps, $4);
       if (ps->prog->model) {
         diag_error(head, "a file has at most one model");
         diag_note(ps->model_head, "the first model is '%s'", ps->prog->model->name);
       } else {
-        AstModel *m = arena_alloc(ps->arena, sizeof *m);
         m->name = $2;
         m->loc = @$;
         m->name_loc = @2;
-        m->ndecls = $4.n;
-        m->decls = arena_alloc(ps->arena, sizeof(AstDecl) * (size_t)$4.n);
-        int i = 0;
-        for (ListNode *n = $4.head; n; n = n->next) m->decls[i++] = *(AstDecl *)n->item;
         ps->prog->model = m;
         ps->model_head = head;
       }
@@ -228,14 +365,90 @@ item
     }
   /* A broken header skips its whole block rather than reparsing the body as items. */
   | MODEL error '}' { yyerrok; }
+  /* A broken function header skips to its body, which is still checked, or to the end
+   * of the line of a one-line function. */
+  | FN error { yyerrok; } /* only reduced before a statement end */
+  | FN error '{' body '}' { yyerrok; }
   | TRAIN error '}' { yyerrok; }
+  ;
+
+/* fn := 'fn' NAME '(' [param {',' param} [',']] ')' ['->' type] ('{' stmts '}' | '=' expr) */
+fn_head
+  : FN IDENT '(' fn_params ')' fn_result {
+      AstFn *f = arena_alloc(ps->arena, sizeof *f);
+      f->name = $2;
+      f->name_loc = @2;
+      f->params = arena_alloc(ps->arena, sizeof(AstFnParam) * (size_t)$4.n);
+      for (ListNode *n = $4.head; n; n = n->next) f->params[f->nparams++] = *(AstFnParam *)n->item;
+      if ($6) {
+        f->has_result_type = true;
+        f->result_type = *$6;
+      }
+      $$ = f;
+    }
+  ;
+
+fn_result
+  : %empty { $$ = NULL; }
+  | ARROW type { $$ = $2; }
+  ;
+
+fn_params
+  : %empty { $$ = (List){0}; }
+  | fn_param_list
+  | fn_param_list ','
+  ;
+
+/* named: a parameter so far had a default, so every later one needs one too. */
+fn_param_list
+  : fn_param {
+      $$ = list_append(ps->arena, (List){0}, $1);
+      $$.named = $1->default_value != NULL;
+    }
+  | fn_param_list ',' fn_param {
+      if ($1.named && !$3->default_value)
+        diag_error($3->loc, "parameter '%s' without a default follows one with a default",
+                   $3->name);
+      $$ = list_append(ps->arena, $1, $3);
+      $$.named = $1.named || $3->default_value != NULL;
+    }
+  ;
+
+/* param := NAME [':' type] ['=' expr] */
+fn_param
+  : IDENT {
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      $$->name = $1;
+      $$->loc = @$;
+    }
+  | IDENT ':' type {
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      $$->name = $1;
+      $$->loc = @$;
+      $$->has_type = true;
+      $$->type = *$3;
+    }
+  | IDENT '=' expr {
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      $$->name = $1;
+      $$->loc = @$;
+      $$->default_value = $3.e;
+    }
+  | IDENT ':' type '=' expr {
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      $$->name = $1;
+      $$->loc = @$;
+      $$->has_type = true;
+      $$->type = *$3;
+      $$->default_value = $5.e;
+    }
   ;
 
 /* The last statement of a block needs no terminator before the '}'. */
 body
   : stmts
   | stmts stmt { $$ = list_append(ps->arena, $1, $2); }
-  | stmts error { yyerrok; }
+  | stmts error { yyerrok; $$.broken = true; }
   ;
 
 stmts
@@ -243,11 +456,13 @@ stmts
   | stmts term
   | stmts stmt term { $$ = list_append(ps->arena, $1, $2); }
   /* A statement end is a sound place to resume: report the next error at once. */
-  | stmts error term { yyerrok; }
+  | stmts error term { yyerrok; $$.broken = true; }
   ;
 
 /* stmt := 'input' NAME ':' type | 'param' NAME ':' type ['=' expr]
- *       | NAME '=' expr | 'output' NAME '=' expr */
+ *       | NAME '=' expr | 'output' NAME '=' expr | 'metric' NAME '=' expr
+ *       | 'return' expr
+ * (input, output and metric only in a model, return only in a function) */
 stmt
   : INPUT IDENT ':' type {
       $$ = decl_new(ps, DECL_INPUT, @$, $2, @2);
@@ -269,6 +484,14 @@ stmt
   | OUTPUT IDENT '=' expr {
       $$ = decl_new(ps, DECL_OUTPUT, @$, $2, @2);
       $$->value = $4.e;
+    }
+  | METRIC IDENT '=' expr {
+      $$ = decl_new(ps, DECL_METRIC, @$, $2, @2);
+      $$->value = $4.e;
+    }
+  | RETURN expr {
+      $$ = decl_new(ps, DECL_LET, @$, NULL, @1);
+      $$->value = $2.e;
     }
   ;
 
@@ -325,10 +548,17 @@ entry
     }
   ;
 
-/* expr := expr ('+'|'-') expr | expr ('*'|'/'|'@') expr | '-' expr | expr '^' expr
- *       | primary                  (precedence from the declarations above) */
+/* expr := expr ('=='|'!='|'<'|'<='|'>'|'>=') expr | expr ('+'|'-') expr
+ *       | expr ('*'|'/'|'@') expr | '-' expr | expr '^' expr
+ *       | postfix                  (precedence from the declarations above) */
 expr
-  : expr '+' expr { $$ = binary(ps, '+', @2, $1, $3); }
+  : expr EQ expr { $$ = binary(ps, AST_OP_EQ, @2, $1, $3); }
+  | expr NE expr { $$ = binary(ps, AST_OP_NE, @2, $1, $3); }
+  | expr '<' expr { $$ = binary(ps, '<', @2, $1, $3); }
+  | expr LE expr { $$ = binary(ps, AST_OP_LE, @2, $1, $3); }
+  | expr '>' expr { $$ = binary(ps, '>', @2, $1, $3); }
+  | expr GE expr { $$ = binary(ps, AST_OP_GE, @2, $1, $3); }
+  | expr '+' expr { $$ = binary(ps, '+', @2, $1, $3); }
   | expr '-' expr { $$ = binary(ps, '-', @2, $1, $3); }
   | expr '*' expr { $$ = binary(ps, '*', @2, $1, $3); }
   | expr '/' expr { $$ = binary(ps, '/', @2, $1, $3); }
@@ -339,22 +569,50 @@ expr
       if ($$.depth == NN_MAX_EXPR_DEPTH + 1)
         diag_error(@1, "expression is nested too deeply (more than %d levels)", NN_MAX_EXPR_DEPTH);
     }
-  | primary
+  | postfix
   ;
 
-/* primary := INT | FLOAT | STRING | NAME | NAME '(' [arg {',' arg} [',']] ')' | '(' expr ')' */
+/* postfix := primary | postfix '[' expr ']'      (one index; a list is parsed to report it) */
+postfix
+  : primary
+  | postfix '[' indexes ']' {
+      AstExpr *first = $3.head->item;
+      if ($3.n > 1)
+        diag_error(loc_span(((AstExpr *)$3.head->next->item)->loc, ((AstExpr *)$3.tail->item)->loc),
+                   "indexing takes one index");
+      $$ = expr_v(ast_index(ps->arena, @$, $1.e, first),
+                  ($1.depth > $3.depth ? $1.depth : $3.depth) + 1);
+      if ($$.depth == NN_MAX_EXPR_DEPTH + 1)
+        diag_error(@2, "expression is nested too deeply (more than %d levels)", NN_MAX_EXPR_DEPTH);
+    }
+  ;
+
+indexes
+  : expr {
+      $$ = list_append(ps->arena, (List){0}, $1.e);
+      $$.depth = $1.depth;
+    }
+  | indexes ',' expr {
+      $$ = list_append(ps->arena, $1, $3.e);
+      if ($3.depth > $$.depth) $$.depth = $3.depth;
+    }
+  ;
+
+/* primary := INT | FLOAT | STRING | name | name '(' [arg {',' arg} [',']] ')' | '(' expr ')'
+ * name := NAME | NAME '.' NAME */
 primary
   : INT { $$ = expr_v(ast_num(ps->arena, @$, (double)$1, true), 1); }
   | FLOAT { $$ = expr_v(ast_num(ps->arena, @$, $1, false), 1); }
   | STRING { $$ = expr_v(ast_string(ps->arena, @$, $1), 1); }
-  | IDENT { $$ = expr_v(ast_name(ps->arena, @$, $1), 1); }
-  | IDENT '(' args ')' {
-      AstArg *args = arena_alloc(ps->arena, sizeof(AstArg) * (size_t)$3.n);
-      int i = 0;
-      for (ListNode *n = $3.head; n; n = n->next) args[i++] = *(AstArg *)n->item;
-      $$ = expr_v(ast_call(ps->arena, @$, $1, @1, args, $3.n), $3.depth + 1);
-      if ($$.depth == NN_MAX_EXPR_DEPTH + 1)
-        diag_error(@1, "expression is nested too deeply (more than %d levels)", NN_MAX_EXPR_DEPTH);
+  | IDENT { $$ = expr_v(ast_name(ps->arena, @$, NULL, $1), 1); }
+  | IDENT '.' IDENT {
+      check_dot(@1, @2, @3);
+      $$ = expr_v(ast_name(ps->arena, @$, $1, $3), 1);
+    }
+  | IDENT '(' args ')' { $$ = call(ps, @$, NULL, $1, @1, $3); }
+  | IDENT '.' IDENT '(' args ')' {
+      check_dot(@1, @2, @3);
+      $$ = call(ps, @$, $1, $3, loc_span(@1, @3), $5);
     }
   /* The parentheses belong to the expression's range, so "(a + b) @ W" spans from '('. */
   | '(' expr ')' { $$ = $2; $$.e->loc = @$; }
@@ -453,13 +711,28 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
   for (int i = 0; i < n; i++) has[exp[i]] = true;
   const yysymbol_kind_t ops[] = {YYTRANSLATE('+'), YYTRANSLATE('-'), YYTRANSLATE('*'),
                                  YYTRANSLATE('/'), YYTRANSLATE('@'), YYTRANSLATE('^')};
+  /* What else can follow an operand: comparisons, and a call, index or '.' after a name. */
+  const yysymbol_kind_t more_ops[] = {YYSYMBOL_EQ, YYSYMBOL_NE, YYTRANSLATE('<'), YYSYMBOL_LE,
+                                      YYTRANSLATE('>'), YYSYMBOL_GE, YYTRANSLATE('('),
+                                      YYTRANSLATE('['), YYTRANSLATE('.')};
+  const yysymbol_kind_t cmps[] = {YYSYMBOL_EQ, YYSYMBOL_NE, YYTRANSLATE('<'), YYSYMBOL_LE,
+                                  YYTRANSLATE('>'), YYSYMBOL_GE};
   const yysymbol_kind_t starts[] = {YYSYMBOL_IDENT, YYSYMBOL_INT, YYSYMBOL_FLOAT,
                                     YYSYMBOL_STRING, YYTRANSLATE('('), YYTRANSLATE('-')};
   bool all_ops = true, all_starts = true;
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) all_ops &= has[ops[i]];
   for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) all_starts &= has[starts[i]];
-  if (all_ops)
+  /* After "a < b" every operator but a comparison may follow. */
+  bool is_cmp = false;
+  for (size_t i = 0; i < sizeof cmps / sizeof *cmps; i++) is_cmp |= tok == cmps[i];
+  if (is_cmp && all_ops && !has[tok]) {
+    diag_error(loc, "unexpected %s: comparisons do not chain, add parentheses", what);
+    return 0;
+  }
+  if (all_ops) {
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) has[ops[i]] = false;
+    for (size_t i = 0; i < sizeof more_ops / sizeof *more_ops; i++) has[more_ops[i]] = false;
+  }
   if (all_starts)
     for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) has[starts[i]] = false;
   if (has[YYSYMBOL_INT] && has[YYSYMBOL_FLOAT]) has[YYSYMBOL_INT] = false;
@@ -471,8 +744,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
   /* Where a statement may start, an empty one may too; "a statement" says both. */
   bool stmt_start = has[YYSYMBOL_INPUT] && has[YYSYMBOL_PARAM] && has[YYSYMBOL_OUTPUT];
   if (stmt_start)
-    has[YYSYMBOL_INPUT] = has[YYSYMBOL_PARAM] = has[YYSYMBOL_OUTPUT] = has[YYSYMBOL_IDENT] =
-        has[YYSYMBOL_NEWLINE] = has[YYTRANSLATE(';')] = false;
+    has[YYSYMBOL_INPUT] = has[YYSYMBOL_PARAM] = has[YYSYMBOL_OUTPUT] = has[YYSYMBOL_METRIC] =
+        has[YYSYMBOL_RETURN] = has[YYSYMBOL_IDENT] = has[YYSYMBOL_NEWLINE] =
+            has[YYTRANSLATE(';')] = false;
   /* At the end of the file only the missing closers are worth naming. */
   if (tok == YYSYMBOL_YYEOF &&
       (has[YYTRANSLATE(')')] || has[YYTRANSLATE(']')] || has[YYTRANSLATE('}')])) {
@@ -515,6 +789,11 @@ AstProgram *lang_parse(Arena *arena, uint32_t file) {
   yyscan_t scanner = lex_open(arena, file);
   int rc = yyparse(scanner, &ps);
   lex_close(scanner);
+  AstProgram *p = ps.prog;
+  p->imports = arena_alloc(arena, sizeof(AstImport) * (size_t)ps.imports.n);
+  for (ListNode *n = ps.imports.head; n; n = n->next) p->imports[p->nimports++] = *(AstImport *)n->item;
+  p->fns = arena_alloc(arena, sizeof(AstFn) * (size_t)ps.fns.n);
+  for (ListNode *n = ps.fns.head; n; n = n->next) p->fns[p->nfns++] = *(AstFn *)n->item;
   if (rc != 0 || diag_error_count() != errors_before) return NULL;
   return ps.prog;
 }
