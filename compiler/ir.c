@@ -200,7 +200,7 @@ void ir_set_name(Graph *g, NodeId id, const char *name, SrcLoc loc) {
   Node *n = &g->nodes[id];
   if (n->name || n->op == OP_CONST || n->op == OP_INPUT || n->op == OP_PARAM) return;
   n->name = name;
-  n->loc = loc;
+  if (!n->loc.file) n->loc = loc;
 }
 
 bool ir_is_const(const Graph *g, NodeId id, float value) {

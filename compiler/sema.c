@@ -114,6 +114,10 @@ bool sema_check_type(Sema *s, const AstType *t, Shape *out, DType *dtype, int64_
     dims[i] = d->value;
     if (d->name) {
       Sym *sym = scope_lookup(s->scope, d->name);
+      if (sym && sym->value.kind == VAL_NONE) { /* its error was reported */
+        ok = false;
+        continue;
+      }
       if (!sym || sym->value.kind != VAL_INT) {
         sema_error(s, d->loc, "'%s' is not a known size here: a declaration's dimensions are "
                               "numbers or integer parameters of the function", d->name);

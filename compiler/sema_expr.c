@@ -186,6 +186,12 @@ static Value binary(Sema *s, const AstExpr *e) {
   if (va.kind == VAL_NONE || vb.kind == VAL_NONE) return (Value){0};
   int op = e->binary.op;
   const char *name = ast_op_name(op);
+  if (va.kind == VAL_INT && vb.kind == VAL_INT && (op == '+' || op == '-' || op == '*')) {
+    /* integer arithmetic stays integral, so `2 * units` can size a layer */
+    Value r = va;
+    r.ival = op == '+' ? va.ival + vb.ival : op == '-' ? va.ival - vb.ival : va.ival * vb.ival;
+    return r;
+  }
   /* labels compare with indices (argmax(z) == label) and nothing else */
   bool labels_ok = is_comparison(op);
   char what[64];

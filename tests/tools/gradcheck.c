@@ -34,6 +34,8 @@ static float *alloc_floats(int64_t n) {
   return p;
 }
 
+static const double tol = 2e-2;
+
 int main(int argc, char **argv) {
   const nnrt_model_desc *m = &nnrt_model;
   int64_t batch = argc > 1 ? atoll(argv[1]) : 3;
@@ -67,7 +69,6 @@ int main(int argc, char **argv) {
     printf("loss: train_step %.9g != evaluate %.9g\n", loss, floss);
     failed = 1;
   }
-  const double tol = 2e-2;
   for (int p = 0; p < m->n_params; p++) {
     const nnrt_param_desc *pd = &m->params[p];
     double worst = 0;
@@ -75,16 +76,23 @@ int main(int argc, char **argv) {
     for (int64_t k = 0; k < pd->size; k++) {
       float *w = &params[pd->offset + k];
       float saved = *w;
-      float h = 1e-2f * (1 + fabsf(saved)); /* float rounding dominates below this */
-      *w = saved + h;
-      double up = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
-      *w = saved - h;
-      double down = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
-      *w = saved;
-      double fd = (up - down) / (2.0 * h);
-      double g = grads[pd->offset + k];
-      double err = fabs(g - fd) / fmax(1e-2, fabs(g) + fabs(fd));
-      if (err > worst || isnan(err)) worst = err, worst_at = k;
+      double g = grads[pd->offset + k], err = INFINITY;
+      /* Float rounding dominates below h = 1e-2; a kink of relu, max or abs between
+       * w - h and w + h spoils that step but rarely the smaller ones. A wrong rule is
+       * wrong at every step, so the best of three steps is the verdict. */
+      static const float steps[] = {1e-2f, 3e-3f, 1e-3f};
+      for (int si = 0; si < 3 && !(err <= tol); si++) {
+        float h = steps[si] * (1 + fabsf(saved));
+        *w = saved + h;
+        double up = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
+        *w = saved - h;
+        double down = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
+        *w = saved;
+        double fd = (up - down) / (2.0 * h);
+        double e = fabs(g - fd) / fmax(1e-2, fabs(g) + fabs(fd));
+        if (e < err) err = e;
+      }
+      if (!(err <= worst)) worst = err, worst_at = k;
     }
     int bad = !(worst <= tol);
     printf("%-12s worst relative error %.3g at element %lld%s\n", pd->name, worst,
