@@ -110,6 +110,7 @@ static LLVMValueRef buffer(Cg *cg, NodeId id) {
     break;
   case LOC_IMM:
   case LOC_NONE:
+  case LOC_FUSED:
     nnc_unreachable("no buffer for this node");
   }
   cg->base[id] = p;
@@ -157,8 +158,16 @@ static LLVMValueRef linear_index(Cg *cg, LLVMValueRef *iv, const int64_t *st, in
 }
 
 /* Reads operand `id` at the loop position, broadcasting it over `space`. */
+static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRef y);
+
 static LLVMValueRef read_operand(Cg *cg, NodeId id, Shape space, LLVMValueRef *iv, int r) {
   if (cg->plan.loc[id].kind == LOC_IMM) return immediate(cg, id);
+  if (cg->plan.loc[id].kind == LOC_FUSED) { /* computed here, in the consumer's loop */
+    const Node *n = graph_node(cg->g, id);
+    LLVMValueRef x = read_operand(cg, n->in[0], space, iv, r);
+    LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], space, iv, r) : NULL;
+    return scalar_op(cg, n, x, y);
+  }
   int64_t st[NN_MAX_RANK + 1];
   strides(graph_node(cg->g, id)->shape, space, st);
   return LLVMBuildLoad2(cg->b, cg->f32, gep(cg, buffer(cg, id), linear_index(cg, iv, st, r)), "");
@@ -437,7 +446,8 @@ static void emit_matmul(Cg *cg, NodeId id) {
 static void emit_node(Cg *cg, NodeId id) {
   const Node *n = graph_node(cg->g, id);
   const BufLoc *l = &cg->plan.loc[id];
-  if (l->kind == LOC_IMM || l->kind == LOC_INPUT || l->kind == LOC_PARAM || l->kind == LOC_ALIAS)
+  if (l->kind == LOC_IMM || l->kind == LOC_INPUT || l->kind == LOC_PARAM || l->kind == LOC_ALIAS ||
+      l->kind == LOC_FUSED)
     return;
   switch ((OpKind)n->op) {
   case OP_CONST:
@@ -502,7 +512,7 @@ static void emit_nodes(Cg *cg, bool *need) {
   cg->batch_f = LLVMBuildSIToFP(cg->b, cg->batch, cg->f32, "batch_f");
   /* every buffer address is computed in the entry block, where it dominates all loops */
   for (NodeId id = 1; id < cg->g->count; id++)
-    if (need[id] && cg->plan.loc[id].kind != LOC_IMM) buffer(cg, id);
+    if (need[id] && cg->plan.loc[id].kind != LOC_IMM && cg->plan.loc[id].kind != LOC_FUSED) buffer(cg, id);
   for (NodeId id = 1; id < cg->g->count; id++)
     if (need[id]) emit_node(cg, id);
 }

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <llvm-c/Core.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,25 @@
 #define NNC_LINK_EXTRA ""
 #endif
 
-typedef enum { EMIT_EXE, EMIT_TOKENS, EMIT_AST, EMIT_GRAPH, EMIT_GRAD, EMIT_DOT, EMIT_LLVM, EMIT_ASM, EMIT_OBJ } EmitKind;
+typedef enum {
+  EMIT_EXE, EMIT_TOKENS, EMIT_AST, EMIT_GRAPH, EMIT_GRAD, EMIT_DOT, EMIT_PLAN, EMIT_LLVM, EMIT_ASM, EMIT_OBJ
+} EmitKind;
 
-static const char *const emit_names[] = {"exe", "tokens", "ast", "graph", "grad", "dot", "llvm", "asm", "obj"};
+static const char *const emit_names[] = {"exe", "tokens", "ast", "graph", "grad", "dot", "plan", "llvm", "asm", "obj"};
+
+/* --interpret and --check-grad run the model in the reference interpreter instead of
+ * compiling it. */
+typedef enum { MODE_COMPILE, MODE_INTERPRET, MODE_CHECK_GRAD } Mode;
 
 typedef struct Options {
   const char *input;
+  Mode mode;
+  int64_t batch;          /* 0: the mode's default */
+  uint64_t seed;
+  double tolerance;       /* --check-grad */
+  int64_t max_elements;   /* --check-grad: elements checked per parameter, 0 = all */
+  int random_params;      /* -1: the mode's default; 0: initialisers; 1: uniform random */
+  const char *reference;  /* --interpret --write-reference FILE */
   const char *output;
   EmitKind emit;
   int opt_level;
@@ -49,11 +63,26 @@ static void usage(FILE *out) {
           "  -o FILE           write the program (or the --emit output) to FILE\n"
           "  --emit=STAGE      stop after STAGE and print it: tokens, ast, graph (the\n"
           "                    forward graph), grad (forward + backward graph), dot\n"
-          "                    (Graphviz of both), llvm (optimised LLVM IR), asm, obj\n"
+          "                    (Graphviz of both), plan (where each value lives: arena\n"
+          "                    slots, reuse, fusion), llvm (optimised LLVM IR), asm, obj\n"
           "                    (object file; written to MODEL.o unless -o is given)\n"
           "  -O0, -O1, -O2, -O3  LLVM optimisation level (default -O3)\n"
           "  --target-cpu=CPU  generate code for CPU (default: this machine's CPU)\n"
           "  -I DIR            add DIR to the import search path\n"
+          "  --interpret       run one training step in the reference interpreter (double\n"
+          "                    precision) on random inputs; print the loss, metrics,\n"
+          "                    outputs and each parameter's gradient\n"
+          "  --check-grad      compare every parameter's symbolic gradient with central\n"
+          "                    finite differences of the interpreted loss; exit 1 on FAIL\n"
+          "  --batch N         the batch size for both (default 4 and 3)\n"
+          "  --seed S          the seed of the random parameters and inputs (default 1)\n"
+          "  --params=KIND     init: draw parameters from their initialisers (--interpret's\n"
+          "                    default); random: uniform in +-1/sqrt(fan_in) (--check-grad's)\n"
+          "  --tolerance T     --check-grad's bound on the relative error (default 1e-5)\n"
+          "  --max-elements N  --check-grad checks at most N random elements of each\n"
+          "                    parameter (default 2000; 0: all)\n"
+          "  --write-reference FILE  with --interpret: write the parameters, inputs and the\n"
+          "                    interpreter's results to FILE for tests/tools/difftest\n"
           "  --help            print this help and exit\n"
           "  --version         print the version and exit\n"
           "\n"
@@ -68,11 +97,55 @@ static _Noreturn void usage_error(const char *fmt, const char *arg) {
   exit(2);
 }
 
+/* The value of `--name VALUE` or `--name=VALUE` when argv[*i] is that flag, else NULL. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name) {
+  size_t n = strlen(name);
+  if (strncmp(argv[*i], name, n) != 0) return NULL;
+  if (argv[*i][n] == '=') return argv[*i] + n + 1;
+  if (argv[*i][n]) return NULL;
+  if (++*i == argc) usage_error("%s needs a value", name);
+  return argv[*i];
+}
+
+static double number_arg(const char *flag, const char *v, double lo) {
+  char *end;
+  double x = strtod(v, &end);
+  if (end == v || *end || !(x >= lo) || x > 1e15) usage_error("bad value for %s", flag);
+  return x;
+}
+
 static void parse_args(int argc, char **argv, Options *o) {
   o->opt_level = 3;
+  o->seed = 1;
+  o->tolerance = 1e-5;
+  o->max_elements = 2000;
+  o->random_params = -1;
+  bool reference_flag = false;
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+    const char *a = argv[i], *v;
+    if (strcmp(a, "--interpret") == 0 || strcmp(a, "--check-grad") == 0) {
+      o->mode = a[2] == 'i' ? MODE_INTERPRET : MODE_CHECK_GRAD;
+    } else if ((v = flag_value(argc, argv, &i, "--batch"))) {
+      o->batch = (int64_t)number_arg("--batch", v, 1);
+      reference_flag = true;
+    } else if ((v = flag_value(argc, argv, &i, "--seed"))) {
+      o->seed = (uint64_t)number_arg("--seed", v, 0);
+      reference_flag = true;
+    } else if ((v = flag_value(argc, argv, &i, "--tolerance"))) {
+      o->tolerance = number_arg("--tolerance", v, 0);
+      reference_flag = true;
+    } else if ((v = flag_value(argc, argv, &i, "--max-elements"))) {
+      o->max_elements = (int64_t)number_arg("--max-elements", v, 0);
+      reference_flag = true;
+    } else if ((v = flag_value(argc, argv, &i, "--params"))) {
+      if (strcmp(v, "init") != 0 && strcmp(v, "random") != 0)
+        usage_error("unknown --params '%s'; expected init or random", v);
+      o->random_params = v[0] == 'r';
+      reference_flag = true;
+    } else if ((v = flag_value(argc, argv, &i, "--write-reference"))) {
+      o->reference = v;
+      reference_flag = true;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       exit(0);
     } else if (strcmp(a, "--version") == 0) {
@@ -88,7 +161,7 @@ static void parse_args(int argc, char **argv, Options *o) {
       for (int j = 1; j < (int)(sizeof emit_names / sizeof *emit_names); j++)
         if (strcmp(a + 7, emit_names[j]) == 0) k = j;
       if (k < 0)
-        usage_error("unknown --emit stage '%s'; expected tokens, ast, graph, grad, dot, llvm, asm or obj",
+        usage_error("unknown --emit stage '%s'; expected tokens, ast, graph, grad, dot, plan, llvm, asm or obj",
                     a + 7);
       o->emit = (EmitKind)k;
     } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
@@ -109,6 +182,14 @@ static void parse_args(int argc, char **argv, Options *o) {
     }
   }
   if (!o->input) usage_error("%s", "no input file");
+  if (reference_flag && o->mode == MODE_COMPILE)
+    usage_error("%s", "--batch, --seed, --params, --tolerance, --max-elements and --write-reference "
+                      "go with --interpret or --check-grad");
+  if (o->mode != MODE_COMPILE && (o->emit != EMIT_EXE || o->output))
+    usage_error("%s", "--interpret and --check-grad take neither --emit nor -o");
+  if (o->reference && o->mode != MODE_INTERPRET) usage_error("%s", "--write-reference goes with --interpret");
+  if (!o->batch) o->batch = o->mode == MODE_INTERPRET ? 4 : 3;
+  if (o->random_params < 0) o->random_params = o->mode == MODE_CHECK_GRAD;
 }
 
 /* Where stage output goes: -o FILE or stdout. */
@@ -241,6 +322,298 @@ static int codegen(const Options *o, const Graph *g) {
   return rc;
 }
 
+/* ---- --interpret and --check-grad: the reference interpreter ---------------------------
+ * Parameters and inputs come from one seeded generator, so a seed fixes every number the
+ * run prints. Every drawn value is rounded to float first: the interpreter then sees
+ * exactly the values that --write-reference hands to compiled code. */
+
+typedef struct Rng { uint64_t s; } Rng;
+
+static uint64_t rng_next(Rng *r) { /* splitmix64 */
+  uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static double rng_uniform(Rng *r, double a, double b) { /* [a, b) */
+  return a + (b - a) * (double)(rng_next(r) >> 11) * 0x1p-53;
+}
+
+static double rng_normal(Rng *r) { /* Box-Muller; 1 - u keeps log away from 0 */
+  double u = 1.0 - rng_uniform(r, 0, 1), v = rng_uniform(r, 0, 1);
+  return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* A parameter's values: its initialiser, with the runtime's fans (fan_in = dims[0],
+ * fan_out = dims[rank-1]), or uniform in +-1/sqrt(fan_in), which keeps activations near 1
+ * and leaves no gradient trivially zero. */
+static void draw_param(const GraphParam *p, bool random, Rng *r, double *x) {
+  int64_t n = shape_size(p->shape);
+  double fan_in = p->shape.rank ? p->shape.dim[0] : 1, fan_out = p->shape.rank ? p->shape.dim[p->shape.rank - 1] : 1;
+  double a = p->init_a, b = p->init_b;
+  for (int64_t i = 0; i < n; i++) {
+    double v;
+    if (random) v = rng_uniform(r, -1, 1) / sqrt(fan_in);
+    else switch (p->init) {
+      case INIT_ZEROS: v = 0; break;
+      case INIT_ONES: v = 1; break;
+      case INIT_CONSTANT: v = a; break;
+      case INIT_UNIFORM: v = rng_uniform(r, a, b); break;
+      case INIT_NORMAL: v = a + b * rng_normal(r); break;
+      case INIT_GLOROT_UNIFORM: v = sqrt(6 / (fan_in + fan_out)) * rng_uniform(r, -1, 1); break;
+      case INIT_GLOROT_NORMAL: v = sqrt(2 / (fan_in + fan_out)) * rng_normal(r); break;
+      case INIT_HE_UNIFORM: v = sqrt(6 / fan_in) * rng_uniform(r, -1, 1); break;
+      case INIT_HE_NORMAL: v = sqrt(2 / fan_in) * rng_normal(r); break;
+      default: v = 0; break;
+      }
+    x[i] = (float)v;
+  }
+}
+
+/* The flat parameter buffer and one buffer per input, drawn from the seed. Inputs are
+ * uniform in [0.05, 0.95], so logs and divisions of them stay defined; class labels are
+ * uniform over their classes. */
+typedef struct RefData {
+  int64_t batch, param_floats;
+  double *params;
+  double **inputs;
+} RefData;
+
+static int64_t param_floats(const Graph *g) {
+  int64_t n = 0;
+  for (int i = 0; i < g->nparams; i++) {
+    int64_t end = g->params[i].offset + shape_size(g->params[i].shape);
+    if (end > n) n = end;
+  }
+  return n;
+}
+
+static void ref_data_draw(const Graph *g, const Options *o, RefData *d) {
+  Rng r = {o->seed * 0x2545f4914f6cdd1dull + 1};
+  d->batch = o->batch;
+  d->param_floats = param_floats(g);
+  d->params = calloc((size_t)d->param_floats + 1, sizeof(double));
+  d->inputs = calloc((size_t)g->ninputs + 1, sizeof(double *));
+  for (int i = 0; i < g->nparams; i++) draw_param(&g->params[i], o->random_params, &r, d->params + g->params[i].offset);
+  for (int i = 0; i < g->ninputs; i++) {
+    const GraphInput *in = &g->inputs[i];
+    int64_t n = d->batch * shape_size(in->shape);
+    d->inputs[i] = calloc((size_t)n + 1, sizeof(double));
+    for (int64_t j = 0; j < n; j++)
+      d->inputs[i][j] = in->dtype == DT_CLASS ? (double)(int64_t)rng_uniform(&r, 0, (double)in->classes)
+                                              : (float)rng_uniform(&r, 0.05, 0.95);
+  }
+}
+
+static void ref_data_free(const Graph *g, RefData *d) {
+  for (int i = 0; i < g->ninputs; i++) free(d->inputs[i]);
+  free(d->inputs);
+  free(d->params);
+}
+
+static double **ref_eval(const Graph *g, const RefData *d, const NodeId *roots, int nroots) {
+  return interp_eval(g, d->params, (const double *const *)d->inputs, d->batch, roots, nroots);
+}
+
+/* Every root of the training step: loss, metrics, outputs, gradients. */
+static int step_roots(const Graph *g, NodeId *roots) {
+  int n = 0;
+  roots[n++] = g->loss;
+  for (int i = 0; i < g->nmetrics; i++) roots[n++] = g->metrics[i].node;
+  for (int i = 0; i < g->noutputs; i++) roots[n++] = g->outputs[i].node;
+  for (int i = 0; i < g->nparams; i++) roots[n++] = g->params[i].grad;
+  return n;
+}
+
+/* Element j of sample b of a node's value, broadcasting an unbatched one over the batch. */
+static double sample_value(const Graph *g, double **v, NodeId id, int64_t b, int64_t j) {
+  const Node *n = graph_node(g, id);
+  return v[id][(n->shape.batched ? b * shape_size(n->shape) : 0) + j];
+}
+
+static bool write_all(FILE *f, const void *p, size_t size, size_t n) { return fwrite(p, size, n, f) == n; }
+
+/* The reference file that tests/tools/difftest.c reads (host byte order; both run on one
+ * machine): "NNCREF1\n"; int64 batch, param_floats, n_inputs, n_outputs, n_metrics;
+ * int64 per-sample size of each input, of each output; float params; float inputs (each
+ * batch * size); then the interpreter's results in double: loss, metrics, outputs (each
+ * batch * size, unbatched ones repeated per sample), gradients (param_floats). */
+static int write_reference(const Graph *g, const RefData *d, double **v, const char *path) {
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    fprintf(stderr, "nnc: error: cannot write '%s': %s\n", path, strerror(errno));
+    return 1;
+  }
+  bool ok = write_all(f, "NNCREF1\n", 1, 8);
+  int64_t head[5] = {d->batch, d->param_floats, g->ninputs, g->noutputs, g->nmetrics};
+  ok &= write_all(f, head, sizeof(int64_t), 5);
+  for (int i = 0; i < g->ninputs; i++) ok &= write_all(f, &(int64_t){shape_size(g->inputs[i].shape)}, sizeof(int64_t), 1);
+  for (int i = 0; i < g->noutputs; i++)
+    ok &= write_all(f, &(int64_t){shape_size(graph_node(g, g->outputs[i].node)->shape)}, sizeof(int64_t), 1);
+  for (int64_t k = 0; k < d->param_floats; k++) ok &= write_all(f, &(float){(float)d->params[k]}, sizeof(float), 1);
+  for (int i = 0; i < g->ninputs; i++)
+    for (int64_t k = 0; k < d->batch * shape_size(g->inputs[i].shape); k++)
+      ok &= write_all(f, &(float){(float)d->inputs[i][k]}, sizeof(float), 1);
+  ok &= write_all(f, v[g->loss], sizeof(double), 1);
+  for (int i = 0; i < g->nmetrics; i++) ok &= write_all(f, v[g->metrics[i].node], sizeof(double), 1);
+  for (int i = 0; i < g->noutputs; i++) {
+    NodeId id = g->outputs[i].node;
+    for (int64_t b = 0; b < d->batch; b++)
+      for (int64_t j = 0; j < shape_size(graph_node(g, id)->shape); j++)
+        ok &= write_all(f, &(double){sample_value(g, v, id, b, j)}, sizeof(double), 1);
+  }
+  double *grads = calloc((size_t)d->param_floats + 1, sizeof(double));
+  for (int i = 0; i < g->nparams; i++)
+    memcpy(grads + g->params[i].offset, v[g->params[i].grad], (size_t)shape_size(g->params[i].shape) * sizeof(double));
+  ok &= write_all(f, grads, sizeof(double), (size_t)d->param_floats);
+  free(grads);
+  if (fclose(f) != 0 || !ok) {
+    fprintf(stderr, "nnc: error: cannot write '%s'\n", path);
+    return 1;
+  }
+  return 0;
+}
+
+static void print_values(const double *x, int64_t n, int64_t most) {
+  for (int64_t k = 0; k < n && k < most; k++) printf(" %.9g", x[k]);
+  if (n > most) printf(" ...");
+  printf("\n");
+}
+
+/* --interpret: one training step; prints loss, metrics, outputs (first sample) and each
+ * gradient's norm and first values. */
+static int interpret(const Options *o, const Graph *g) {
+  RefData d;
+  ref_data_draw(g, o, &d);
+  NodeId *roots = calloc((size_t)(1 + g->nmetrics + g->noutputs + g->nparams), sizeof(NodeId));
+  double **v = ref_eval(g, &d, roots, step_roots(g, roots));
+  printf("interpret %s: batch %lld, seed %llu, parameters %s\n", g->model_name, (long long)d.batch,
+         (unsigned long long)o->seed, o->random_params ? "uniform in +-1/sqrt(fan_in)" : "from their initialisers");
+  printf("loss %.17g\n", v[g->loss][0]);
+  for (int i = 0; i < g->nmetrics; i++) printf("metric %s %.17g\n", g->metrics[i].name, v[g->metrics[i].node][0]);
+  for (int i = 0; i < g->noutputs; i++) {
+    const Node *n = graph_node(g, g->outputs[i].node);
+    printf("output %s %s, sample 0:", g->outputs[i].name, shape_str(n->shape));
+    print_values(v[g->outputs[i].node], shape_size(n->shape), 8);
+  }
+  for (int i = 0; i < g->nparams; i++) {
+    const GraphParam *p = &g->params[i];
+    int64_t n = shape_size(p->shape);
+    double sq = 0;
+    for (int64_t k = 0; k < n; k++) sq += v[p->grad][k] * v[p->grad][k];
+    printf("grad %s %s: norm %.9g, values", p->name, shape_str(p->shape), sqrt(sq));
+    print_values(v[p->grad], n, 4);
+  }
+  int rc = o->reference ? write_reference(g, &d, v, o->reference) : 0;
+  interp_free(g, v);
+  free(roots);
+  ref_data_free(g, &d);
+  return rc;
+}
+
+static double interp_loss(const Graph *g, const RefData *d) {
+  double **v = ref_eval(g, d, &g->loss, 1);
+  double l = v[g->loss][0];
+  interp_free(g, v);
+  return l;
+}
+
+/* Difference quotients of the loss in one parameter element at step h: one-sided
+ * forward and backward, and central. */
+typedef struct Diffs { double fwd, bwd, central; } Diffs;
+
+static Diffs differences(const Graph *g, RefData *d, double *w, double h, double base) {
+  double saved = *w;
+  *w = saved + h;
+  double up = interp_loss(g, d);
+  *w = saved - h;
+  double down = interp_loss(g, d);
+  *w = saved;
+  return (Diffs){(up - base) / h, (base - down) / h, (up - down) / (2 * h)};
+}
+
+/* Whether the one-sided quotients disagree beyond what curvature and rounding explain. */
+static bool disagree(Diffs q, double noise) {
+  return fabs(q.fwd - q.bwd) > 1e-3 * (fabs(q.fwd) + fabs(q.bwd)) + 10 * noise;
+}
+
+/* --check-grad. For each checked element w of a parameter, with h = 1e-6 max(1, |w|):
+ * the central difference (L(w+h) - L(w-h)) / 2h against the symbolic gradient g, as
+ * |g - fd| / (|g| + |fd| + floor). The loss is exact to a few ulps, so a quotient
+ * carries rounding noise of up to about 1e-9 (1 + |L|), and a gradient element of 1e-6
+ * cannot be measured better than to 1e-3 of itself. The floor (1e-3 of the parameter's
+ * largest gradient, plus 1e-4 (1 + |L|)) keeps such elements from dividing rounding
+ * noise by almost nothing: below it, the check is an absolute one, to tolerance * floor.
+ * When the one-sided quotients disagree, either the curvature is high or a kink of relu,
+ * abs, max, min or maxto lies within h. At h/10 the first shrinks tenfold and the
+ * quotients agree; a kink (unless it moved out of the smaller interval) still splits
+ * them, and neither quotient is a derivative there: the element is skipped and counted. */
+static int check_grad(const Options *o, const Graph *g) {
+  RefData d;
+  ref_data_draw(g, o, &d);
+  NodeId *roots = calloc((size_t)(1 + g->nmetrics + g->noutputs + g->nparams), sizeof(NodeId));
+  double **v = ref_eval(g, &d, roots, step_roots(g, roots));
+  double base = v[g->loss][0], noise = 1e-9 * (1 + fabs(base));
+  printf("check-grad %s: batch %lld, seed %llu, loss %.9g, tolerance %g\n", g->model_name, (long long)d.batch,
+         (unsigned long long)o->seed, base, o->tolerance);
+  if (!isfinite(base)) printf("the loss is not finite\n");
+  Rng r = {o->seed ^ 0x5851f42d4c957f2dull};
+  bool failed = !isfinite(base);
+  for (int i = 0; i < g->nparams; i++) {
+    const GraphParam *p = &g->params[i];
+    int64_t n = shape_size(p->shape), m = o->max_elements && n > o->max_elements ? o->max_elements : n;
+    /* which elements: all, or the first m of a seeded shuffle */
+    int64_t *idx = calloc((size_t)n + 1, sizeof(int64_t));
+    for (int64_t k = 0; k < n; k++) idx[k] = k;
+    for (int64_t k = 0; k < m && m < n; k++) {
+      int64_t j = k + (int64_t)(rng_next(&r) % (uint64_t)(n - k)), t = idx[k];
+      idx[k] = idx[j], idx[j] = t;
+    }
+    double *fd = calloc((size_t)m + 1, sizeof(double));
+    bool *kink = calloc((size_t)m + 1, sizeof(bool));
+    const double *gr = v[p->grad];
+    double scale = 0;
+    int64_t kinks = 0;
+    for (int64_t k = 0; k < m; k++) {
+      double *w = &d.params[p->offset + idx[k]], h = 1e-6 * fmax(1, fabs(*w));
+      Diffs q = differences(g, &d, w, h, base);
+      if (disagree(q, noise)) {
+        q = differences(g, &d, w, h / 10, base);
+        kink[k] = disagree(q, 10 * noise);
+      }
+      fd[k] = q.central;
+      kinks += kink[k];
+      if (!kink[k]) scale = fmax(scale, fabs(gr[idx[k]]) + fabs(fd[k]));
+    }
+    double floor = 1e-3 * scale + 1e5 * noise, worst = 0, worst_fd = 0;
+    int64_t worst_at = -1;
+    for (int64_t k = 0; k < m; k++) {
+      if (kink[k]) continue;
+      double gk = gr[idx[k]], e = fabs(gk - fd[k]) / (fabs(gk) + fabs(fd[k]) + floor);
+      if (!(e <= worst)) worst = e, worst_at = idx[k], worst_fd = fd[k];
+    }
+    bool bad = !(worst <= o->tolerance);
+    printf("%s %s: ", p->name, shape_str(p->shape));
+    if (m < n) printf("%lld random elements of %lld", (long long)m, (long long)n);
+    else printf("%lld element%s", (long long)n, n == 1 ? "" : "s");
+    printf(", worst relative error %.3g", worst);
+    if (worst_at >= 0)
+      printf(" at %lld (symbolic %.9g, numeric %.9g)", (long long)worst_at, gr[worst_at], worst_fd);
+    if (kinks) printf(", %lld element%s skipped at kinks", (long long)kinks, kinks == 1 ? "" : "s");
+    printf("%s\n", bad ? "  FAIL" : "");
+    failed |= bad;
+    free(idx);
+    free(fd);
+    free(kink);
+  }
+  printf("%s\n", failed ? "FAIL" : "ok");
+  interp_free(g, v);
+  free(roots);
+  ref_data_free(g, &d);
+  return failed ? 1 : 0;
+}
+
 static int compile(const Options *o, Arena *arena) {
   uint32_t file = src_load(o->input);
   if (!file) return 1;
@@ -275,10 +648,20 @@ static int compile(const Options *o, Arena *arena) {
   } else {
     ad_build(g);
     pass_dce(g);
-    if (o->emit == EMIT_GRAD || o->emit == EMIT_DOT) {
+    if (o->mode != MODE_COMPILE) {
+      rc = o->mode == MODE_INTERPRET ? interpret(o, g) : check_grad(o, g);
+    } else if (o->emit == EMIT_GRAD || o->emit == EMIT_DOT || o->emit == EMIT_PLAN) {
       FILE *out = open_output(o);
-      if (o->emit == EMIT_GRAD) ir_print(g, true, out);
-      else ir_print_dot(g, out);
+      if (o->emit == EMIT_GRAD) {
+        ir_print(g, true, out);
+      } else if (o->emit == EMIT_DOT) {
+        ir_print_dot(g, out);
+      } else {
+        Plan plan;
+        plan_build(g, &plan);
+        plan_print(g, &plan, out);
+        plan_free(&plan);
+      }
       rc = close_output(out);
     } else {
       rc = codegen(o, g);

@@ -210,28 +210,48 @@ void pass_dce(Graph *g);
 void ir_print(const Graph *g, bool with_grad, FILE *out);
 void ir_print_dot(const Graph *g, FILE *out);
 
+/* ---- interp.c: the reference interpreter (--interpret, --check-grad) ------------------
+ * Evaluates nodes in double precision, one plain kernel per op with codegen.c's exact
+ * semantics, as the oracle that gradients and compiled code are checked against. A value
+ * is a dense row-major buffer of rows * shape_size(shape) doubles, rows = batch for a
+ * batched node and 1 otherwise. */
+
+/* Evaluates `roots` and every node they read. params is the flat parameter buffer
+ * (GraphParam.offset), inputs[i] holds batch * shape_size(inputs[i].shape) values. Returns
+ * one buffer per node id, NULL for the nodes not evaluated; free it with interp_free. */
+double **interp_eval(const Graph *g, const double *params, const double *const *inputs, int64_t batch,
+                     const NodeId *roots, int nroots);
+void interp_free(const Graph *g, double **values);
+
 /* ---- plan.c: the memory plan ---------------------------------------------------------
  * Where each node's value lives when the step runs. Constants and the batch size are
  * immediates; inputs and params are the caller's buffers; reshapes alias their input;
- * everything else gets a slot in the arena at offset fixed + per_sample * max_batch. */
+ * single-use elementwise nodes are fused into their consumer's loop; everything else
+ * gets a slot in the arena, reused by liveness, at offset fixed + per_sample * max_batch. */
 
-typedef enum { LOC_NONE, LOC_IMM, LOC_INPUT, LOC_PARAM, LOC_ARENA, LOC_ALIAS, LOC_GRAD } LocKind;
+typedef enum {
+  LOC_NONE, LOC_IMM, LOC_INPUT, LOC_PARAM, LOC_ARENA, LOC_ALIAS, LOC_GRAD, LOC_FUSED
+} LocKind;
 
 typedef struct BufLoc {
   LocKind kind;
   int64_t fixed, per_sample; /* LOC_ARENA: offset in floats = fixed + per_sample*max_batch */
+  int64_t offset;            /* LOC_ARENA: the slot in its pool (fixed or per sample) */
   int index;                 /* LOC_INPUT, LOC_PARAM, LOC_GRAD: which */
-  NodeId alias;              /* LOC_ALIAS: the node whose buffer this one shares */
+  NodeId alias;              /* LOC_ALIAS: the node whose buffer this one shares;
+                                LOC_FUSED: the consumer that computes it */
 } BufLoc;
 
 typedef struct Plan {
   BufLoc *loc; /* per node id */
   int64_t arena_fixed, arena_per_sample;
   int64_t param_floats;
+  int reused; /* slots that served more than one node */
 } Plan;
 
 void plan_build(const Graph *g, Plan *plan);
 void plan_free(Plan *plan);
+void plan_print(const Graph *g, const Plan *plan, FILE *out); /* --emit=plan */
 
 /* ---- codegen.c, codegen_desc.c: LLVM IR through the C API ---------------------------- */
 
