@@ -15,6 +15,9 @@ const char *rt_init_name(int32_t kind) {
   case NNRT_INIT_UNIFORM: return "uniform";
   case NNRT_INIT_NORMAL: return "normal";
   case NNRT_INIT_GLOROT_UNIFORM: return "glorot_uniform";
+  case NNRT_INIT_GLOROT_NORMAL: return "glorot_normal";
+  case NNRT_INIT_HE_UNIFORM: return "he_uniform";
+  case NNRT_INIT_HE_NORMAL: return "he_normal";
   }
   return NULL;
 }
@@ -35,9 +38,19 @@ void rt_init_fill(float *x, int64_t n, int32_t kind, float a, float b, int64_t f
   case NNRT_INIT_NORMAL:
     for (int64_t i = 0; i < n; i++) x[i] = (float)(a + (double)b * rt_rng_normal(r));
     break;
-  case NNRT_INIT_GLOROT_UNIFORM: {
-    double limit = sqrt(6.0 / (double)(fan_in + fan_out));
+  case NNRT_INIT_GLOROT_UNIFORM:
+  case NNRT_INIT_HE_UNIFORM: {
+    double fan = kind == NNRT_INIT_HE_UNIFORM ? (double)fan_in : (double)(fan_in + fan_out);
+    double limit = sqrt(6.0 / fan);
     for (int64_t i = 0; i < n; i++) x[i] = (float)(limit * (2.0 * rt_rng_uniform(r) - 1.0));
+    break;
+  }
+  case NNRT_INIT_GLOROT_NORMAL:
+  case NNRT_INIT_HE_NORMAL: {
+    /* Plain (untruncated) normals, as the ABI documents. */
+    double fan = kind == NNRT_INIT_HE_NORMAL ? (double)fan_in : (double)(fan_in + fan_out);
+    double std = sqrt(2.0 / fan);
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(std * rt_rng_normal(r));
     break;
   }
   default: /* rt_check_model refused unknown kinds; zeros keep the buffer defined anyway */

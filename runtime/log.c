@@ -1,11 +1,27 @@
-/* log.c: what the user sees of training: epoch lines, the CSV log, learned parameters.
+/* log.c: what the user sees of training: progress lines, the CSV log, learned parameters.
  *
- * The epoch line is for people (aligned, 6 significant digits); the CSV log is for
- * plotting and is flushed after every row, so a run that is stopped or crashes still
- * leaves its curve so far.
+ * The progress line is Keras's, for people: on a terminal it is redrawn in place ('\r',
+ * at most ten times a second) as the epoch's steps go, with the step count, the running
+ * loss and metrics, samples/s and the ETA, then finalised with the epoch's validation
+ * numbers; elsewhere (a pipe, a file) only the final line of each epoch is printed:
+ *
+ *   epoch 1/5  469/469  loss 0.5123  accuracy 0.8213  val_loss 0.4401  val_accuracy 0.842  24518 samples/s  2.4s
+ *
+ * The CSV log is for plotting, with Keras's column names, and is flushed after every row
+ * so a run that is stopped or crashes still leaves its curve so far:
+ *
+ *   epoch,loss,<metric>...,val_loss,val_<metric>...,lr,samples_per_sec
+ *
+ * (the val_ columns only with validation data; lr is the rate of the epoch's last update).
+ * With --log-every N a `step` column follows `epoch`. A step row is written at the first
+ * optimizer update after every N batches of an epoch: `step` is the global update count,
+ * loss and metrics are the means over the batches since the last step row, validation
+ * columns and samples_per_sec are empty. Epoch rows leave `step` empty.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "nnrt_internal.h"
 
@@ -15,20 +31,74 @@ static int digits(int64_t n) {
   return d;
 }
 
-void rt_log_epoch(FILE *f, int64_t epoch, int64_t epochs, double loss, double samples_per_sec) {
-  fprintf(f, "epoch %*lld/%lld  loss %-12.6g  %.0f samples/s\n", digits(epochs),
-          (long long)epoch, (long long)epochs, loss, samples_per_sec);
-  fflush(f);
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-FILE *rt_log_open(const char *path, char *err, size_t errlen) {
+static void put_time(FILE *f, double s) {
+  if (s < 60) fprintf(f, "%.1fs", s);
+  else if (s < 3600) fprintf(f, "%dm%02ds", (int)(s / 60), (int)s % 60);
+  else fprintf(f, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+}
+
+static void put_line(FILE *f, const nnrt_model_desc *m, const RtEpochStats *s, int final) {
+  fprintf(f, "epoch %*lld/%lld  %*lld/%lld  loss %.4g", digits(s->epochs), (long long)s->epoch,
+          (long long)s->epochs, digits(s->steps), (long long)s->step, (long long)s->steps,
+          s->loss);
+  for (int32_t i = 0; i < m->n_metrics; i++)
+    fprintf(f, "  %s %.4g", m->metric_names[i], s->metrics[i]);
+  if (final && s->has_val) {
+    fprintf(f, "  val_loss %.4g", s->val_loss);
+    for (int32_t i = 0; i < m->n_metrics; i++)
+      fprintf(f, "  val_%s %.4g", m->metric_names[i], s->val_metrics[i]);
+  }
+  fprintf(f, "  %.0f samples/s  ", s->samples_per_sec);
+  if (final) {
+    put_time(f, s->elapsed);
+  } else {
+    fprintf(f, "ETA ");
+    put_time(f, s->eta);
+  }
+}
+
+void rt_progress_step(RtProgress *p, const nnrt_model_desc *m, const RtEpochStats *s) {
+  if (p->quiet || !p->tty) return;
+  double t = now();
+  if (t - p->last < 0.1 && s->step < s->steps) return;
+  p->last = t;
+  fputc('\r', p->f);
+  put_line(p->f, m, s, 0);
+  fputs("\033[K", p->f);
+  fflush(p->f);
+}
+
+void rt_progress_epoch(RtProgress *p, const nnrt_model_desc *m, const RtEpochStats *s) {
+  if (p->quiet) return;
+  if (p->tty) fputc('\r', p->f);
+  put_line(p->f, m, s, 1);
+  if (p->tty) fputs("\033[K", p->f);
+  fputc('\n', p->f);
+  fflush(p->f);
+  p->last = 0;
+}
+
+FILE *rt_log_open(const char *path, const nnrt_model_desc *m, int has_val, int step_rows,
+                  char *err, size_t errlen) {
   FILE *f = fopen(path, "w");
   if (!f) {
     snprintf(err, errlen, "%s: error: cannot open the log for writing: %s", path,
              strerror(errno));
     return NULL;
   }
-  fprintf(f, "epoch,loss,samples_per_sec\n");
+  fprintf(f, "epoch%s,loss", step_rows ? ",step" : "");
+  for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",%s", m->metric_names[i]);
+  if (has_val) {
+    fprintf(f, ",val_loss");
+    for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",val_%s", m->metric_names[i]);
+  }
+  fprintf(f, ",lr,samples_per_sec\n");
   if (fflush(f) != 0 || ferror(f)) {
     snprintf(err, errlen, "%s: error: cannot write the log: %s", path, strerror(errno));
     fclose(f);
@@ -37,8 +107,24 @@ FILE *rt_log_open(const char *path, char *err, size_t errlen) {
   return f;
 }
 
-int rt_log_row(FILE *f, int64_t epoch, double loss, double samples_per_sec) {
-  fprintf(f, "%lld,%.9g,%.1f\n", (long long)epoch, loss, samples_per_sec);
+int rt_log_row(FILE *f, const nnrt_model_desc *m, const RtEpochStats *s, int step_rows) {
+  fprintf(f, "%lld%s,%.9g", (long long)s->epoch, step_rows ? "," : "", s->loss);
+  for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",%.9g", s->metrics[i]);
+  if (s->has_val) {
+    fprintf(f, ",%.9g", s->val_loss);
+    for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",%.9g", s->val_metrics[i]);
+  }
+  fprintf(f, ",%.9g,%.1f\n", s->lr, s->samples_per_sec);
+  return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}
+
+int rt_log_step_row(FILE *f, const nnrt_model_desc *m, int has_val, int64_t epoch,
+                    int64_t step, double loss, const double *metrics, double lr) {
+  fprintf(f, "%lld,%lld,%.9g", (long long)epoch, (long long)step, loss);
+  for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",%.9g", metrics[i]);
+  if (has_val)
+    for (int32_t i = 0; i <= m->n_metrics; i++) fputc(',', f);
+  fprintf(f, ",%.9g,\n", lr);
   return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 

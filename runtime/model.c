@@ -62,11 +62,27 @@ int rt_check_model(const nnrt_model_desc *m, char *err, size_t errlen) {
     const nnrt_tensor_desc *t = &m->inputs[i];
     snprintf(what, sizeof what, "input %d (%.40s)", (int)i, t->name ? t->name : "?");
     if (!t->name) return fail(&c, "%s has no name", what);
-    if (t->dtype != NNRT_F32) return fail(&c, "%s has dtype %d", what, (int)t->dtype);
+    if (t->dtype != NNRT_F32 && t->dtype != NNRT_U8 && t->dtype != NNRT_CLASS)
+      return fail(&c, "%s has dtype %d", what, (int)t->dtype);
+    if (t->role != NNRT_ROLE_FEATURE && t->role != NNRT_ROLE_TARGET)
+      return fail(&c, "%s has role %d", what, (int)t->role);
     if (check_shape(&c, what, t->rank, t->dims, t->size)) return -1;
+    if (t->dtype == NNRT_CLASS && (t->classes < 1 || t->size != 1))
+      return fail(&c, "%s is a class label with %lld classes and %lld values per sample", what,
+                  (long long)t->classes, (long long)t->size);
   }
   if (m->n_outputs < 0 || (m->n_outputs > 0 && !m->outputs))
     return fail(&c, "the model has %d outputs", (int)m->n_outputs);
+  for (int32_t i = 0; i < m->n_outputs; i++) {
+    const nnrt_tensor_desc *t = &m->outputs[i];
+    snprintf(what, sizeof what, "output %d (%.40s)", (int)i, t->name ? t->name : "?");
+    if (!t->name) return fail(&c, "%s has no name", what);
+    if (check_shape(&c, what, t->rank, t->dims, t->size)) return -1;
+  }
+  if (m->n_metrics < 0 || (m->n_metrics > 0 && !m->metric_names))
+    return fail(&c, "the model has %d metrics", (int)m->n_metrics);
+  for (int32_t i = 0; i < m->n_metrics; i++)
+    if (!m->metric_names[i]) return fail(&c, "metric %d has no name", (int)i);
   if (m->n_params < 0 || (m->n_params > 0 && !m->params) || m->param_floats < 0)
     return fail(&c, "the model has %d parameters in %lld floats", (int)m->n_params,
                 (long long)m->param_floats);
@@ -83,11 +99,13 @@ int rt_check_model(const nnrt_model_desc *m, char *err, size_t errlen) {
   if (m->arena_fixed < 0 || m->arena_per_sample < 0)
     return fail(&c, "the arena is %lld + %lld per sample floats", (long long)m->arena_fixed,
                 (long long)m->arena_per_sample);
-  if (m->defaults.n_data_paths < 0 || m->defaults.n_data_paths > NNRT_MAX_DATA_PATHS)
-    return fail(&c, "the train block names %d data paths", (int)m->defaults.n_data_paths);
-  for (int32_t i = 0; i < m->defaults.n_data_paths; i++)
-    if (!m->defaults.data_paths[i]) return fail(&c, "train block data path %d is NULL", (int)i);
-  if (m->defaults.batch == 0) return fail(&c, "the train block's batch is 0");
+  if (m->n_options < 0 || (m->n_options > 0 && !m->options))
+    return fail(&c, "the train block has %d options", (int)m->n_options);
+  for (int32_t i = 0; i < m->n_options; i++)
+    if (!m->options[i].key || !m->options[i].value)
+      return fail(&c, "train block option %d has no %s", (int)i,
+                  m->options[i].key ? "value" : "key");
   if (!m->train_step) return fail(&c, "the model has no train_step");
+  if (!m->evaluate) return fail(&c, "the model has no evaluate");
   return 0;
 }

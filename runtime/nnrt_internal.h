@@ -18,7 +18,8 @@
 #define RT_ERR_MAX 512 /* size of every error buffer */
 
 /* Exit statuses of the train program. */
-enum { RT_EXIT_OK = 0, RT_EXIT_ERROR = 1, RT_EXIT_USAGE = 2 };
+/* 130 = 128 + SIGINT, as a shell reports a run stopped by Ctrl-C. */
+enum { RT_EXIT_OK = 0, RT_EXIT_ERROR = 1, RT_EXIT_USAGE = 2, RT_EXIT_INTERRUPTED = 130 };
 
 /* ---- rng.c: xoshiro256** seeded through splitmix64 ---- */
 typedef struct RtRng {
@@ -37,83 +38,266 @@ double rt_rng_normal(RtRng *r);             /* N(0, 1) */
 
 /* ---- init.c: parameter initialisers from the descriptor ---- */
 void rt_init_params(const nnrt_model_desc *m, float *params, RtRng *r);
-/* Fills x[0..n) per one initialiser; fan_in/fan_out only matter for glorot. */
+/* Fills x[0..n) per one initialiser; fan_in/fan_out matter for glorot and he. */
 void rt_init_fill(float *x, int64_t n, int32_t kind, float a, float b, int64_t fan_in,
                   int64_t fan_out, RtRng *r);
 const char *rt_init_name(int32_t kind); /* NULL if unknown */
 
-/* ---- optim.c: optimizers over flat buffers ---- */
-typedef enum RtOptKind { RT_OPT_SGD, RT_OPT_MOMENTUM, RT_OPT_COUNT } RtOptKind;
+/* ---- optim.c: optimizers and gradient processing over flat buffers ---- */
+typedef enum RtOptKind {
+  RT_OPT_SGD, RT_OPT_MOMENTUM, RT_OPT_NESTEROV, RT_OPT_ADAGRAD, RT_OPT_RMSPROP, RT_OPT_ADAM,
+  RT_OPT_ADAMW, RT_OPT_COUNT
+} RtOptKind;
 
 typedef struct RtOptConfig {
   RtOptKind kind;
-  float lr;
-  float momentum;
+  float lr;           /* this step's learning rate (the schedule's value) */
+  float momentum;     /* momentum, nesterov; rmsprop's optional momentum (0: none) */
+  float rho;          /* rmsprop */
+  float eps;          /* adagrad, rmsprop, adam, adamw */
+  float beta1, beta2; /* adam, adamw */
+  float weight_decay; /* adamw only (decoupled); the others get L2 through rt_grad_regularize */
+  int centered;       /* rmsprop */
 } RtOptConfig;
 
 int rt_optim_parse(const char *name, RtOptKind *out); /* 0 ok, -1 unknown name */
 const char *rt_optim_name(RtOptKind k);
-const char *rt_optim_names(void); /* "sgd, momentum": for messages */
-/* Floats of state per parameter float; the state buffer starts zeroed. */
-int rt_optim_state_per_param(RtOptKind k);
-/* One update of w[0..n) from g; t is the 1-based step number (for bias corrections). */
+const char *rt_optim_names(void); /* "sgd, momentum, ...": for messages */
+/* How many state arrays of n floats the optimizer keeps (zeroed at the start). */
+int rt_optim_state_count(const RtOptConfig *c);
+/* One update of w[0..n) from g; state holds rt_optim_state_count(c) arrays of n floats
+ * one after another; t is the 1-based update number (for bias corrections). */
 void rt_optim_step(const RtOptConfig *c, float *w, const float *g, float *state, int64_t n,
                    int64_t t);
+/* sqrt(sum g^2), accumulated in double. */
+double rt_grad_norm(const float *g, int64_t n);
+void rt_grad_scale(float *g, int64_t n, float s);
+/* g += l2 * w + l1 * sign(w). */
+void rt_grad_regularize(float *g, const float *w, int64_t n, float l2, float l1);
+
+/* ---- schedule.c: learning-rate schedules ---- */
+typedef enum RtSchedKind {
+  RT_SCHED_CONSTANT, RT_SCHED_STEP, RT_SCHED_MULTISTEP, RT_SCHED_EXPONENTIAL,
+  RT_SCHED_INVERSE, RT_SCHED_POLYNOMIAL, RT_SCHED_COSINE, RT_SCHED_COUNT
+} RtSchedKind;
+
+#define RT_MAX_MILESTONES 32
+
+typedef struct RtSchedule {
+  RtSchedKind kind;
+  double lr;         /* the base learning rate */
+  double gamma;      /* step, multistep, exponential, inverse */
+  double power;      /* inverse, polynomial */
+  double end_lr;     /* polynomial, cosine: the final rate */
+  int64_t step_size; /* step: epochs per decay */
+  int64_t milestones[RT_MAX_MILESTONES]; /* multistep: epochs, increasing */
+  int32_t n_milestones;
+  int64_t decay_steps;     /* exponential, inverse: updates per gamma (0: one epoch);
+                              polynomial, cosine: updates to the end (0: the whole run) */
+  int64_t warmup;          /* updates of linear warm-up (0: none) */
+  int64_t steps_per_epoch; /* optimizer updates per epoch, >= 1 */
+  int64_t total_steps;     /* updates in the whole run, >= 1 */
+} RtSchedule;
+
+int rt_schedule_parse(const char *name, RtSchedKind *out);
+const char *rt_schedule_name(RtSchedKind k);
+const char *rt_schedule_names(void);
+/* "3,6,9": strictly increasing positive integers; 0, or -1 if malformed. */
+int rt_milestones_parse(const char *s, int64_t *out, int32_t *n);
+/* The learning rate of update t (0-based: the number of updates already done). */
+double rt_schedule_lr(const RtSchedule *s, int64_t t);
+
+/* ---- file.c: whole files, gzip-compressed or not ---- */
+typedef struct RtBytes {
+  unsigned char *p;
+  size_t len;
+  int gzipped; /* the file was gzip data (detected by its magic), p holds it inflated */
+} RtBytes;
+
+/* Reads the file at path whole, inflating it if it starts with the gzip magic; 0, or -1
+ * with "path: error: ..." in err. */
+int rt_file_read(const char *path, RtBytes *b, char *err, size_t errlen);
+/* Inflates gzip data src[0..n) (named `name` in messages) into b. */
+int rt_gunzip(const char *name, const unsigned char *src, size_t n, RtBytes *b, char *err,
+              size_t errlen);
+void rt_bytes_free(RtBytes *b);
 
 /* ---- dataset.c: an in-memory data set, shuffling, batch gathering ---- */
+/* How an input's samples are stored: as the file had them where the input allows it
+ * (u8 stays bytes), converted at gather time. */
+typedef enum RtStore { RT_STORE_NONE = 0, RT_STORE_F32 = 1, RT_STORE_U8 = 2, RT_STORE_I32 = 3 } RtStore;
+
 typedef struct RtDataset {
   int32_t n_inputs;
   int64_t n_samples;
-  int64_t *size; /* [n_inputs] floats per sample */
-  float **data;  /* [n_inputs] arrays of n_samples * size[i] floats, sample-major */
+  int64_t *size;  /* [n_inputs] elements per sample */
+  int32_t *store; /* [n_inputs] RtStore; NONE: not loaded (predict needs no targets) */
+  void **data;    /* [n_inputs] sample-major arrays of n_samples * size[i] elements */
+  void **block;   /* [n_inputs] what to free (data may point into it) */
 } RtDataset;
 
 /* Shapes an empty data set after the model's inputs; -1 when out of memory. */
 int rt_dataset_init(RtDataset *d, const nnrt_model_desc *m);
 void rt_dataset_free(RtDataset *d);
+/* Allocates input i's storage for n samples; -1 when out of memory. */
+int rt_dataset_alloc(RtDataset *d, int32_t i, RtStore store, int64_t n);
 /* perm[0..n) = 0..n-1. */
 void rt_perm_identity(int64_t *perm, int64_t n);
 /* Fisher-Yates over perm[0..n), uniform over permutations given a uniform generator. */
 void rt_shuffle(int64_t *perm, int64_t n, RtRng *r);
-/* Copies samples idx[0..count) of every input into out[i] (count * size[i] floats). */
+/* Copies samples idx[0..count) of every loaded input into out[i] (count * size[i] floats),
+ * converting from the stored type. */
 void rt_gather(const RtDataset *d, const int64_t *idx, int64_t count, float *const *out);
+const char *rt_dtype_name(int32_t dtype); /* "f32", "u8", "class" */
+/* "u8[28, 28]", "class[10]", "f32" (scalar) into buf. */
+void rt_type_str(const nnrt_tensor_desc *t, char *buf, size_t len);
 
 /* ---- data_csv.c: the CSV reader ---- */
+typedef struct RtCsvOptions {
+  char delimiter;          /* ',' by default */
+  const char *columns;     /* NULL: all, in order; else "1,3,5-8" or header names */
+  int features_only;       /* predict: the file may hold only the feature inputs' columns */
+} RtCsvOptions;
+
 /* Parses text[0..len) named `name` into d (already shaped by rt_dataset_init) and returns
  * 0, or returns -1 with "name:line: error: ..." in err. */
 int rt_csv_parse(const char *name, const char *text, size_t len, const nnrt_model_desc *m,
+                 const RtCsvOptions *co, RtDataset *d, char *err, size_t errlen);
+/* Reads the file at path (gzip or not), then rt_csv_parse. */
+int rt_csv_load(const char *path, const nnrt_model_desc *m, const RtCsvOptions *co,
+                RtDataset *d, char *err, size_t errlen);
+
+/* ---- data_idx.c, data_npy.c: binary arrays ---- */
+/* One array from a file: dims[0] samples, each of dims[1..rank). */
+typedef struct RtArray {
+  int32_t store; /* RtStore */
+  int32_t rank;
+  int64_t dims[NNRT_MAX_RANK + 1];
+  void *data;          /* dims-product elements of the stored type */
+  void *block;         /* what to free */
+  int64_t data_offset; /* byte offset of the data in the (inflated) file */
+  int32_t file_elsize; /* bytes per element in the file */
+  const char *file_type; /* "u8", "f32", ... as the file stored it */
+} RtArray;
+
+/* Both take ownership of b (freed or kept as a->block) and return 0, or -1 with
+ * "name: error: ..." in err. */
+int rt_idx_parse(const char *name, RtBytes *b, RtArray *a, char *err, size_t errlen);
+int rt_npy_parse(const char *name, RtBytes *b, RtArray *a, char *err, size_t errlen);
+void rt_array_free(RtArray *a);
+/* Writes x (dims[0..rank) floats, C order) as an NPY 1.0 '<f4' array; 0 or -1 (errno). */
+int rt_npy_write(FILE *f, const float *x, int32_t rank, const int64_t *dims);
+
+/* ---- data.c: data sources: FORMAT:PATH[,PATH...] ---- */
+typedef enum RtFormat { RT_FMT_AUTO, RT_FMT_CSV, RT_FMT_IDX, RT_FMT_NPY } RtFormat;
+
+/* Loads the data set a source spec names into d (shaped by rt_dataset_init): one file per
+ * input in declaration order, or one CSV file for all of them (co->features_only: the
+ * feature inputs may come alone). 0, or -1 with the message in err. */
+int rt_data_load(const char *spec, const nnrt_model_desc *m, const RtCsvOptions *co,
                  RtDataset *d, char *err, size_t errlen);
-/* Reads the file at path, then rt_csv_parse. */
-int rt_csv_load(const char *path, const nnrt_model_desc *m, RtDataset *d, char *err,
-                size_t errlen);
+/* Binds one array to input i of d: per-sample shape and value checks (u8 range, class
+ * labels); takes the array's storage. */
+int rt_data_bind(const char *name, RtArray *a, const nnrt_model_desc *m, int32_t i,
+                 RtDataset *d, char *err, size_t errlen);
 
 /* ---- cli.c: the train program's flags ---- */
+typedef enum RtMode { RT_MODE_TRAIN, RT_MODE_EVAL, RT_MODE_PREDICT } RtMode;
+
+/* Where an option's value came from, lowest layer first. */
+enum { RT_FROM_BUILTIN, RT_FROM_MODEL, RT_FROM_CHECKPOINT, RT_FROM_FLAG };
+
+enum { RT_N_FLAGS = 48 }; /* >= the number of flags in cli.c's table */
+
 typedef struct RtOptions {
-  const char *data; /* NULL: none anywhere */
-  int data_from_model;
+  RtMode mode;
+  const char *data, *val; /* source specs; NULL: none */
+  double val_split;       /* 0: none */
+  int64_t limit;          /* 0: all samples */
+  const char *delimiter, *columns;
   int64_t epochs;
-  int64_t batch;
-  double lr;
-  RtOptKind optimizer;
-  double momentum;
+  int64_t batch; /* 0: all */
+  int drop_last;
   uint64_t seed;
-  const char *log; /* NULL: no log */
+  int64_t threads; /* 0: OpenBLAS's default */
+  RtOptKind optimizer;
+  double lr, momentum; /* momentum < 0: the optimizer's default */
+  double rho, eps, beta1, beta2, weight_decay, l1, clip_norm;
+  int centered;
+  int64_t accumulate;
+  RtSchedKind schedule;
+  int64_t step_size;
+  double gamma;
+  const char *milestones;
+  double power;
+  int64_t decay_steps;
+  double end_lr;
+  int64_t warmup;
+  int64_t patience;
+  const char *monitor;
+  double min_delta;
+  const char *log;
+  int64_t log_every;
   int quiet;
+  const char *save;
+  int64_t save_every;
+  const char *load, *out;
   int help, version; /* asked for; the caller prints and exits 0 */
+  /* Derived. */
+  int64_t milestone_v[RT_MAX_MILESTONES];
+  int32_t n_milestones;
+  unsigned char from[RT_N_FLAGS]; /* RT_FROM_* per flag */
 } RtOptions;
 
-/* Model defaults, then built-in defaults, then flags. Returns 0, or RT_EXIT_USAGE /
- * RT_EXIT_ERROR with the message (without the program-name prefix) in err. */
+/* Built-in defaults, then the model's train block, then the flags (a leading `train`,
+ * `eval` or `predict` picks the mode). Returns 0, or RT_EXIT_USAGE / RT_EXIT_ERROR with
+ * the message (without the program-name prefix) in err. */
 int rt_cli_parse(int argc, char **argv, const nnrt_model_desc *m, RtOptions *o, char *err,
                  size_t errlen);
+/* Applies (key, value) settings as a layer of origin `from`, skipping flags set by a
+ * higher layer; `what` names the layer in messages ("the checkpoint"). */
+int rt_cli_apply(RtOptions *o, const nnrt_model_desc *m, int n, const char *const *keys,
+                 const char *const *values, int from, const char *what, char *err,
+                 size_t errlen);
+/* The options that decide the training trajectory, formatted as flag values: fills at
+ * most max keys/values (values written into store, a buffer of storelen bytes); returns
+ * how many. */
+int rt_cli_trajectory(const RtOptions *o, const char **keys, const char **values, int max,
+                      char *store, size_t storelen);
 void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m);
 void rt_cli_version(FILE *f, const nnrt_model_desc *m);
 
 /* ---- log.c: what the user sees during and after training ---- */
-void rt_log_epoch(FILE *f, int64_t epoch, int64_t epochs, double loss, double samples_per_sec);
-/* Opens the CSV log and writes its header; NULL with the reason in err. */
-FILE *rt_log_open(const char *path, char *err, size_t errlen);
-int rt_log_row(FILE *f, int64_t epoch, double loss, double samples_per_sec);
+typedef struct RtProgress {
+  FILE *f;
+  int tty;     /* update the line in place */
+  int quiet;
+  double last; /* when the line was last drawn */
+} RtProgress;
+
+/* One epoch's numbers, shared by the progress line and the CSV log. */
+typedef struct RtEpochStats {
+  int64_t epoch, epochs;
+  int64_t step, steps; /* batches done / per epoch */
+  double loss;
+  const double *metrics; /* [n_metrics] */
+  int has_val;
+  double val_loss;
+  const double *val_metrics;
+  double lr, samples_per_sec, elapsed, eta;
+} RtEpochStats;
+
+void rt_progress_step(RtProgress *p, const nnrt_model_desc *m, const RtEpochStats *s);
+void rt_progress_epoch(RtProgress *p, const nnrt_model_desc *m, const RtEpochStats *s);
+/* Opens the CSV log and writes its header (with a step column if step_rows); NULL with
+ * the reason in err. */
+FILE *rt_log_open(const char *path, const nnrt_model_desc *m, int has_val, int step_rows,
+                  char *err, size_t errlen);
+int rt_log_row(FILE *f, const nnrt_model_desc *m, const RtEpochStats *s, int step_rows);
+/* A step row: epoch, the global update count, the mean loss and metrics of the last
+ * steps, empty validation columns. */
+int rt_log_step_row(FILE *f, const nnrt_model_desc *m, int has_val, int64_t epoch,
+                    int64_t step, double loss, const double *metrics, double lr);
 /* Prints parameters as `name = value` if all of them total at most 16 floats. */
 void rt_log_params(FILE *f, const nnrt_model_desc *m, const float *params);
 
@@ -122,7 +306,57 @@ void rt_log_params(FILE *f, const nnrt_model_desc *m, const float *params);
  * or -1 with the reason in err. */
 int rt_check_model(const nnrt_model_desc *m, char *err, size_t errlen);
 
-/* ---- train.c: the train program ---- */
+/* ---- checkpoint.c: saving and resuming training ---- */
+#define RT_CKPT_MAGIC "NNRTCKPT"
+#define RT_CKPT_VERSION 1
+#define RT_CKPT_MAX_OPTIONS 48
+
+/* Everything a resumed run needs to continue exactly. */
+typedef struct RtTrainState {
+  int64_t epoch;     /* epochs completed */
+  int64_t batch_pos; /* samples of epoch+1 already trained on (0: at an epoch boundary) */
+  int64_t t;         /* optimizer updates done */
+  RtRng shuffle;
+  int64_t n_perm;
+  int64_t *perm;      /* [n_perm] this epoch's sample order */
+  double loss_sum;    /* epoch+1 so far: sample-weighted sums */
+  double *metric_sums; /* [n_metrics] */
+  int64_t seen, steps;
+  double best;        /* early stopping: best monitored value, at epoch best_epoch */
+  int64_t best_epoch, wait;
+  float *params;      /* [param_floats] */
+  float *state;       /* [state_count * param_floats] optimizer state */
+  int32_t state_count;
+  const char *optimizer;
+  int32_t n_options; /* the trajectory's options as flag values */
+  const char *keys[RT_CKPT_MAX_OPTIONS], *values[RT_CKPT_MAX_OPTIONS];
+  char *strings; /* loaded: the block the model name, optimizer and options live in */
+} RtTrainState;
+
+/* Writes s to path atomically (temp file in the same directory, fsync, rename, fsync of
+ * the directory). Test hook: with NNRT_TEST_SAVE_CRASH set in the environment, the process
+ * kills itself (SIGKILL) after writing half of the temp file. */
+int rt_ckpt_save(const char *path, const nnrt_model_desc *m, const RtTrainState *s, char *err,
+                 size_t errlen);
+/* Reads path into s for model m: allocates s->params, s->state, s->perm, s->metric_sums
+ * and the option strings (rt_ckpt_free releases them). Refuses another model's file
+ * naming the first mismatching parameter. */
+int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, char *err,
+                 size_t errlen);
+void rt_ckpt_free(RtTrainState *s);
+uint32_t rt_crc32(const unsigned char *p, size_t n);
+
+/* ---- main program (train.c, predict.c) ---- */
+/* n floats, 64-byte aligned and zeroed; NULL if n overflows or memory is short. */
+float *rt_alloc_floats(int64_t n);
+/* Loads a source into d (shaped for m) and applies --limit; prints the message and
+ * returns -1 on failure. */
+int rt_load_source(const char *prog, const char *spec, const nnrt_model_desc *m,
+                   const RtOptions *o, int features_only, RtDataset *d);
+/* The subcommands: each returns the exit status. */
+int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o);
+int rt_eval_main(const char *prog, const nnrt_model_desc *m, const RtOptions *o);
+int rt_predict_main(const char *prog, const nnrt_model_desc *m, const RtOptions *o);
 /* The whole program over one model: returns the exit status. */
 int rt_main(const nnrt_model_desc *m, int argc, char **argv);
 

@@ -1,24 +1,32 @@
-/* test_cli.c: options settle as built-in < model train block < flags, both flag forms
- * work, and every malformed command line is refused with its exit status and words.
- * Also the descriptor checks of rt_check_model. */
+/* test_cli.c: options settle as built-in < model train block < checkpoint < flags, both
+ * flag forms work, every option has a value check, and every malformed command line or
+ * train block is refused with its exit status and words. Also the descriptor checks of
+ * rt_check_model. */
 #include "check.h"
 #include "nnrt_internal.h"
 
-static nnrt_tensor_desc inputs[] = {{"x", NNRT_F32, 0, {0}, 1}, {"y", NNRT_F32, 0, {0}, 1}};
+static nnrt_tensor_desc inputs[] = {{"x", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_FEATURE},
+                                    {"y", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_TARGET}};
 static nnrt_param_desc params[] = {{"w", 0, {0}, 1, 0, NNRT_INIT_ZEROS, 0, 0},
                                    {"b", 1, {2}, 2, 1, NNRT_INIT_ZEROS, 0, 0}};
+static const char *const metric_names[] = {"accuracy"};
 
-static float step(const float *p, float *g, const float *const *in, float *arena, int64_t batch,
-                  int64_t max_batch) {
-  (void)p, (void)g, (void)in, (void)arena, (void)batch, (void)max_batch;
+static float step(const float *p, float *g, const float *const *in, float *metrics,
+                  float *arena, int64_t batch, int64_t max_batch) {
+  (void)p, (void)g, (void)in, (void)metrics, (void)arena, (void)batch, (void)max_batch;
+  return 0;
+}
+static float eval(const float *p, const float *const *in, float *metrics, float *arena,
+                  int64_t batch, int64_t max_batch) {
+  (void)p, (void)in, (void)metrics, (void)arena, (void)batch, (void)max_batch;
   return 0;
 }
 
 static nnrt_model_desc bare(void) {
   nnrt_model_desc m = {.abi_version = NNRT_ABI_VERSION, .name = "m", .source = "/m.nn",
                        .n_inputs = 2, .inputs = inputs, .n_params = 2, .params = params,
-                       .param_floats = 3, .train_step = step,
-                       .defaults = {NULL, 0, {NULL}, NULL, -1, -1, -1, -1, -1}};
+                       .param_floats = 3, .n_metrics = 1, .metric_names = metric_names,
+                       .train_step = step, .evaluate = eval};
   return m;
 }
 
@@ -29,10 +37,14 @@ static char err[RT_ERR_MAX];
   (err[0] = 0, rt_cli_parse(sizeof((char *[]){"train", __VA_ARGS__}) / sizeof(char *),       \
                             (char *[]){"train", __VA_ARGS__}, (m), &o, err, sizeof err))
 
-static void expect_usage(const nnrt_model_desc *m, int rc, const char *want) {
+static void expect_usage(int rc, const char *want) {
   CHECK(rc == RT_EXIT_USAGE);
   CHECK_STR(err, want);
-  (void)m;
+}
+
+static void expect_error(int rc, const char *want) {
+  CHECK(rc == RT_EXIT_ERROR);
+  CHECK_STR(err, want);
 }
 
 int main(void) {
@@ -41,34 +53,127 @@ int main(void) {
   /* Built-in defaults. */
   CHECK(PARSE(&m, "--data", "d.csv") == 0);
   CHECK_STR(o.data, "d.csv");
-  CHECK(o.optimizer == RT_OPT_SGD && o.lr == 0.01 && o.momentum == 0.9 && o.batch == 32 &&
-        o.epochs == 10 && o.seed == 42 && !o.log && !o.quiet && !o.help && !o.version);
+  CHECK(o.mode == RT_MODE_TRAIN && o.optimizer == RT_OPT_SGD && o.lr == 0.01 &&
+        o.momentum == -1 && o.batch == 32 && o.epochs == 10 && o.seed == 42 && !o.log &&
+        !o.quiet && !o.help && !o.version && o.rho == 0.9 && o.eps == 1e-7 && o.beta1 == 0.9 &&
+        o.beta2 == 0.999 && o.accumulate == 1 && o.schedule == RT_SCHED_CONSTANT &&
+        o.gamma == 0.1 && o.patience == 0 && o.limit == 0 && !o.drop_last && o.threads == 0);
+  CHECK_STR(o.monitor, "val_loss");
+  CHECK(o.from[0] == RT_FROM_FLAG);
 
   /* Every flag, both forms. */
   CHECK(PARSE(&m, "--data=a.csv", "--epochs", "0", "--batch=7", "--lr", "0.5",
               "--optimizer=momentum", "--momentum", "0", "--seed=18446744073709551615",
-              "--log", "l.csv", "--quiet") == 0);
+              "--log", "l.csv", "--quiet", "--val", "npy:v.npy,w.npy", "--limit", "100",
+              "--drop-last", "--threads", "2", "--rho", "0.95", "--eps=1e-8", "--beta1", "0.8",
+              "--beta2", "0.99", "--centered", "--weight-decay", "0.01", "--l1", "0.001",
+              "--clip-norm", "5", "--accumulate", "4", "--schedule", "multistep",
+              "--milestones", "3,6", "--step-size", "2", "--gamma", "0.5", "--power", "2",
+              "--decay-steps", "100", "--end-lr", "0.001", "--warmup", "10", "--patience", "3",
+              "--monitor", "val_accuracy", "--min-delta", "0.01", "--log-every", "50",
+              "--save", "c.ckpt", "--save-every", "2", "--load", "b.ckpt", "--delimiter", ";",
+              "--columns", "1,2") == 0);
   CHECK_STR(o.data, "a.csv");
+  CHECK_STR(o.val, "npy:v.npy,w.npy");
   CHECK_STR(o.log, "l.csv");
+  CHECK_STR(o.save, "c.ckpt");
+  CHECK_STR(o.load, "b.ckpt");
+  CHECK_STR(o.monitor, "val_accuracy");
+  CHECK_STR(o.delimiter, ";");
+  CHECK_STR(o.columns, "1,2");
   CHECK(o.epochs == 0 && o.batch == 7 && o.lr == 0.5 && o.optimizer == RT_OPT_MOMENTUM &&
-        o.momentum == 0 && o.seed == UINT64_MAX && o.quiet);
+        o.momentum == 0 && o.seed == UINT64_MAX && o.quiet && o.limit == 100 && o.drop_last &&
+        o.threads == 2 && o.rho == 0.95 && o.eps == 1e-8 && o.beta1 == 0.8 && o.beta2 == 0.99 &&
+        o.centered && o.weight_decay == 0.01 && o.l1 == 0.001 && o.clip_norm == 5 &&
+        o.accumulate == 4 && o.schedule == RT_SCHED_MULTISTEP && o.n_milestones == 2 &&
+        o.milestone_v[1] == 6 && o.step_size == 2 && o.gamma == 0.5 && o.power == 2 &&
+        o.decay_steps == 100 && o.end_lr == 0.001 && o.warmup == 10 && o.patience == 3 &&
+        o.min_delta == 0.01 && o.log_every == 50 && o.save_every == 2);
   CHECK(PARSE(&m, "--data", "a", "--data", "b", "--batch", "1", "--batch=2") == 0);
   CHECK_STR(o.data, "b");
   CHECK(o.batch == 2);
+  CHECK(PARSE(&m, "--data", "d", "--batch", "all", "--validate", "v.csv") == 0);
+  CHECK(o.batch == 0);
+  CHECK_STR(o.val, "v.csv");
+  CHECK(PARSE(&m, "--data", "d", "--val-split", "0.1", "--centered=false") == 0);
+  CHECK(o.val_split == 0.1 && !o.centered);
   CHECK(PARSE(&m, "--data", "--weird-name.csv") == 0); /* a value is taken verbatim */
   CHECK_STR(o.data, "--weird-name.csv");
 
-  /* The model's train block, then flags over it. */
-  m.defaults = (nnrt_train_defaults){"csv", 1, {"/abs/d.csv"}, "momentum", 0.05, 0.5, 8, 100, 7};
+  /* Subcommands. */
+  CHECK(PARSE(&m, "eval", "--load", "c", "--data", "d") == 0 && o.mode == RT_MODE_EVAL);
+  CHECK(PARSE(&m, "predict", "--load", "c", "--data", "d") == 0 && o.mode == RT_MODE_PREDICT);
+  CHECK(PARSE(&m, "train", "--data", "d") == 0 && o.mode == RT_MODE_TRAIN);
+  expect_usage(PARSE(&m, "eval", "--data", "d"),
+               "eval needs --load FILE (a checkpoint written by --save)");
+  expect_usage(PARSE(&m, "predict", "--data", "d"),
+               "predict needs --load FILE (a checkpoint written by --save)");
+  expect_error(PARSE(&m, "predict", "--load", "c"),
+               "no input data: pass --data SOURCE or set data in the model's train block");
+
+  /* The model's train block (keys with '_' or '-'), then flags over it. */
+  nnrt_option opts[] = {{"data", "idx:/abs/i.gz,/abs/l.gz"}, {"val", "idx:/abs/t.gz,/abs/u.gz"},
+                        {"optimizer", "rmsprop"}, {"lr", "0.001"}, {"batch", "128"},
+                        {"epochs", "5"}, {"seed", "7"}, {"weight_decay", "0.0001"},
+                        {"clip-norm", "1"}, {"centered", "true"}};
+  m.options = opts, m.n_options = 10;
   CHECK(PARSE(&m) == 0);
-  CHECK_STR(o.data, "/abs/d.csv");
-  CHECK(o.data_from_model && o.optimizer == RT_OPT_MOMENTUM && o.lr == 0.05 &&
-        o.momentum == 0.5 && o.batch == 8 && o.epochs == 100 && o.seed == 7);
+  CHECK_STR(o.data, "idx:/abs/i.gz,/abs/l.gz");
+  CHECK_STR(o.val, "idx:/abs/t.gz,/abs/u.gz");
+  CHECK(o.optimizer == RT_OPT_RMSPROP && o.lr == 0.001 && o.batch == 128 && o.epochs == 5 &&
+        o.seed == 7 && o.weight_decay == 0.0001 && o.clip_norm == 1 && o.centered);
+  CHECK(o.from[0] == RT_FROM_MODEL);
   CHECK(PARSE(&m, "--data", "mine.csv", "--optimizer", "sgd", "--lr=1", "--batch", "3",
-              "--epochs", "4", "--seed", "0", "--momentum", "0.25") == 0);
+              "--epochs", "4", "--seed", "0") == 0);
   CHECK_STR(o.data, "mine.csv");
-  CHECK(!o.data_from_model && o.optimizer == RT_OPT_SGD && o.lr == 1 && o.momentum == 0.25 &&
-        o.batch == 3 && o.epochs == 4 && o.seed == 0);
+  CHECK(o.optimizer == RT_OPT_SGD && o.lr == 1 && o.batch == 3 && o.epochs == 4 && o.seed == 0);
+  CHECK(o.from[0] == RT_FROM_FLAG);
+  /* eval defaults to the model's data; the train program picks val for it (predict.c). */
+  CHECK(PARSE(&m, "eval", "--load", "c") == 0);
+
+  /* The train block may spell val as validate (the .nn keyword). */
+  nnrt_option alias[] = {{"data", "d"}, {"validate", "idx:/v,/w"}};
+  m.options = alias, m.n_options = 2;
+  CHECK(PARSE(&m) == 0);
+  CHECK_STR(o.val, "idx:/v,/w");
+  m.options = opts, m.n_options = 10;
+
+  /* A checkpoint layer applies below the flags only. */
+  CHECK(PARSE(&m, "--lr", "0.5") == 0);
+  const char *ck_keys[] = {"lr", "batch", "optimizer"}, *ck_vals[] = {"0.25", "all", "adam"};
+  CHECK(rt_cli_apply(&o, &m, 3, ck_keys, ck_vals, RT_FROM_CHECKPOINT, "the checkpoint", err,
+                     sizeof err) == 0);
+  CHECK(o.lr == 0.5 && o.batch == 0 && o.optimizer == RT_OPT_ADAM);
+  const char *bad_keys[] = {"nope"}, *bad_vals[] = {"1"};
+  CHECK(rt_cli_apply(&o, &m, 1, bad_keys, bad_vals, RT_FROM_CHECKPOINT, "the checkpoint", err,
+                     sizeof err) == RT_EXIT_ERROR);
+  CHECK_STR(err, "the checkpoint sets 'nope', which this runtime does not know (see --help)");
+
+  /* Trajectory options round-trip through their spelling. */
+  CHECK(PARSE(&m, "--lr", "0.1", "--momentum", "0.3", "--milestones", "2,4",
+              "--schedule", "step") == 0);
+  const char *keys[RT_CKPT_MAX_OPTIONS], *vals[RT_CKPT_MAX_OPTIONS];
+  char store[2048];
+  int n = rt_cli_trajectory(&o, keys, vals, RT_CKPT_MAX_OPTIONS, store, sizeof store);
+  CHECK(n > 20);
+  RtOptions copy = o;
+
+  RtOptions fresh;
+  char e2[RT_ERR_MAX];
+  {
+    char *argv[] = {"train", "--data", "x"};
+    CHECK(rt_cli_parse(3, argv, &m, &fresh, e2, sizeof e2) == 0);
+  }
+  CHECK(rt_cli_apply(&fresh, &m, n, keys, vals, RT_FROM_CHECKPOINT, "the checkpoint", e2,
+                     sizeof e2) == 0);
+  CHECK(fresh.lr == copy.lr && fresh.momentum == copy.momentum && fresh.batch == copy.batch &&
+        fresh.seed == copy.seed && fresh.schedule == copy.schedule &&
+        fresh.optimizer == copy.optimizer && fresh.weight_decay == copy.weight_decay &&
+        fresh.n_milestones == 2 && fresh.eps == copy.eps && fresh.centered == copy.centered);
+  int found_lr = 0;
+  for (int i = 0; i < n; i++)
+    if (strcmp(keys[i], "lr") == 0) found_lr = strcmp(vals[i], "0.1") == 0;
+  CHECK(found_lr);
 
   /* --help and --version answer at once, whatever follows. */
   CHECK(PARSE(&m, "--help", "--bogus") == 0 && o.help);
@@ -76,68 +181,95 @@ int main(void) {
   CHECK(PARSE(&m, "--version") == 0 && o.version && !o.help);
 
   /* Usage errors: exit 2. */
-  expect_usage(&m, PARSE(&m, "--foo"), "unknown flag '--foo' (see --help)");
-  expect_usage(&m, PARSE(&m, "--foo=3"), "unknown flag '--foo' (see --help)");
-  expect_usage(&m, PARSE(&m, "-x"), "unknown flag '-x' (see --help)");
-  expect_usage(&m, PARSE(&m, "--Batch", "3"), "unknown flag '--Batch' (see --help)");
-  expect_usage(&m, PARSE(&m, "--bat", "3"), "unknown flag '--bat' (see --help)");
-  expect_usage(&m, PARSE(&m, "data.csv"),
-               "unexpected argument 'data.csv' (flags start with --; see --help)");
-  expect_usage(&m, PARSE(&m, "--batch", "x"), "--batch expects a positive integer, got 'x'");
-  expect_usage(&m, PARSE(&m, "--batch=0"), "--batch expects a positive integer, got '0'");
-  expect_usage(&m, PARSE(&m, "--batch", "-1"), "--batch expects a positive integer, got '-1'");
-  expect_usage(&m, PARSE(&m, "--batch", "2.5"), "--batch expects a positive integer, got '2.5'");
-  expect_usage(&m, PARSE(&m, "--batch", " 2"), "--batch expects a positive integer, got ' 2'");
-  expect_usage(&m, PARSE(&m, "--batch", "99999999999999999999"),
-               "--batch expects a positive integer, got '99999999999999999999'");
-  expect_usage(&m, PARSE(&m, "--batch"), "--batch expects a positive integer, got nothing");
-  expect_usage(&m, PARSE(&m, "--epochs", "-3"),
-               "--epochs expects a non-negative integer, got '-3'");
-  expect_usage(&m, PARSE(&m, "--seed", "1e3"), "--seed expects a non-negative integer, got '1e3'");
-  expect_usage(&m, PARSE(&m, "--lr", "0"), "--lr expects a positive number, got '0'");
-  expect_usage(&m, PARSE(&m, "--lr", "nan"), "--lr expects a positive number, got 'nan'");
-  expect_usage(&m, PARSE(&m, "--lr", "inf"), "--lr expects a positive number, got 'inf'");
-  expect_usage(&m, PARSE(&m, "--lr="), "--lr expects a positive number, got ''");
-  expect_usage(&m, PARSE(&m, "--lr", "0.1x"), "--lr expects a positive number, got '0.1x'");
-  expect_usage(&m, PARSE(&m, "--momentum", "1"),
-               "--momentum expects a number in [0, 1), got '1'");
-  expect_usage(&m, PARSE(&m, "--momentum", "-0.1"),
-               "--momentum expects a number in [0, 1), got '-0.1'");
-  expect_usage(&m, PARSE(&m, "--optimizer", "adam"),
-               "--optimizer expects one of sgd, momentum, got 'adam'");
-  expect_usage(&m, PARSE(&m, "--data="), "--data expects a file name, got ''");
-  expect_usage(&m, PARSE(&m, "--log"), "--log expects a file name, got nothing");
-  expect_usage(&m, PARSE(&m, "--quiet=1"), "--quiet takes no value");
-  expect_usage(&m, PARSE(&m, "--help=yes"), "--help takes no value");
-
-  /* What the train block asks for and this runtime cannot do: exit 1, unless overridden. */
-  m.defaults.optimizer = "adam";
-  CHECK(PARSE(&m) == RT_EXIT_ERROR);
-  CHECK_STR(err, "the model's train block asks for optimizer 'adam', which this runtime does "
-                 "not support (it has sgd, momentum); pass --optimizer");
-  CHECK(PARSE(&m, "--optimizer", "sgd") == 0);
-  m.defaults.optimizer = NULL;
-  m.defaults.data_format = "idx";
-  CHECK(PARSE(&m) == RT_EXIT_ERROR);
-  CHECK_STR(err, "the model's train block asks for idx data, which this runtime cannot read "
-                 "yet (it reads csv); pass --data FILE.csv");
-  CHECK(PARSE(&m, "--data", "x.csv") == 0);
-  m.defaults.data_format = NULL;
-  m.defaults.n_data_paths = 2;
-  m.defaults.data_paths[1] = "/abs/e.csv";
-  CHECK(PARSE(&m) == RT_EXIT_ERROR);
-  CHECK_STR(err, "the model's train block names 2 data files, but a CSV data set is one file; "
-                 "pass --data FILE");
   m = bare();
-  CHECK(PARSE(&m, "--epochs", "3") == RT_EXIT_ERROR);
-  CHECK_STR(err, "no training data: pass --data FILE or set data in the model's train block");
+  expect_usage(PARSE(&m, "--foo"), "unknown flag '--foo' (see --help)");
+  expect_usage(PARSE(&m, "--foo=3"), "unknown flag '--foo' (see --help)");
+  expect_usage(PARSE(&m, "-x"), "unknown flag '-x' (see --help)");
+  expect_usage(PARSE(&m, "--Batch", "3"), "unknown flag '--Batch' (see --help)");
+  expect_usage(PARSE(&m, "--bat", "3"), "unknown flag '--bat' (see --help)");
+  expect_usage(PARSE(&m, "--weight_decay", "3"), "unknown flag '--weight_decay' (see --help)");
+  expect_usage(PARSE(&m, "data.csv"),
+               "unexpected argument 'data.csv' (flags start with --; the subcommands eval and "
+               "predict come first; see --help)");
+  expect_usage(PARSE(&m, "--data", "d", "eval"),
+               "unexpected argument 'eval' (flags start with --; the subcommands eval and "
+               "predict come first; see --help)");
+  expect_usage(PARSE(&m, "--batch", "x"), "--batch expects a positive integer or 'all', got 'x'");
+  expect_usage(PARSE(&m, "--batch=0"), "--batch expects a positive integer or 'all', got '0'");
+  expect_usage(PARSE(&m, "--batch", "-1"), "--batch expects a positive integer or 'all', got '-1'");
+  expect_usage(PARSE(&m, "--batch", "2.5"), "--batch expects a positive integer or 'all', got '2.5'");
+  expect_usage(PARSE(&m, "--batch", " 2"), "--batch expects a positive integer or 'all', got ' 2'");
+  expect_usage(PARSE(&m, "--batch", "99999999999999999999"),
+               "--batch expects a positive integer or 'all', got '99999999999999999999'");
+  expect_usage(PARSE(&m, "--batch"), "--batch expects a positive integer or 'all', got nothing");
+  expect_usage(PARSE(&m, "--epochs", "-3"), "--epochs expects a non-negative integer, got '-3'");
+  expect_usage(PARSE(&m, "--seed", "1e3"), "--seed expects a non-negative integer, got '1e3'");
+  expect_usage(PARSE(&m, "--lr", "0"), "--lr expects a positive number, got '0'");
+  expect_usage(PARSE(&m, "--lr", "nan"), "--lr expects a positive number, got 'nan'");
+  expect_usage(PARSE(&m, "--lr", "inf"), "--lr expects a positive number, got 'inf'");
+  expect_usage(PARSE(&m, "--lr="), "--lr expects a positive number, got ''");
+  expect_usage(PARSE(&m, "--lr", "0.1x"), "--lr expects a positive number, got '0.1x'");
+  expect_usage(PARSE(&m, "--momentum", "1"), "--momentum expects a number in [0, 1), got '1'");
+  expect_usage(PARSE(&m, "--momentum", "-0.1"),
+               "--momentum expects a number in [0, 1), got '-0.1'");
+  expect_usage(PARSE(&m, "--rho", "1"), "--rho expects a number in (0, 1), got '1'");
+  expect_usage(PARSE(&m, "--beta2", "0"), "--beta2 expects a number in (0, 1), got '0'");
+  expect_usage(PARSE(&m, "--val-split", "1"), "--val-split expects a number in [0, 1), got '1'");
+  expect_usage(PARSE(&m, "--weight-decay", "-1"),
+               "--weight-decay expects a non-negative number, got '-1'");
+  expect_usage(PARSE(&m, "--accumulate", "0"), "--accumulate expects a positive integer, got '0'");
+  expect_usage(PARSE(&m, "--optimizer", "adamax"),
+               "--optimizer expects one of sgd, momentum, nesterov, adagrad, rmsprop, adam, "
+               "adamw, got 'adamax'");
+  expect_usage(PARSE(&m, "--schedule", "linear"),
+               "--schedule expects one of constant, step, multistep, exponential, inverse, "
+               "polynomial, cosine, got 'linear'");
+  expect_usage(PARSE(&m, "--milestones", "6,3"),
+               "--milestones expects increasing positive integers separated by commas, got '6,3'");
+  expect_usage(PARSE(&m, "--data", "d", "--schedule", "multistep"),
+               "--schedule multistep needs --milestones (e.g. --milestones 3,6)");
+  expect_usage(PARSE(&m, "--delimiter", "ab"), "--delimiter expects one character, or 'tab', got 'ab'");
+  expect_usage(PARSE(&m, "--centered=maybe"), "--centered expects true or false, got 'maybe'");
+  expect_usage(PARSE(&m, "--quiet=1x"), "--quiet expects true or false, got '1x'");
+  expect_usage(PARSE(&m, "--data="),
+               "--data expects [FORMAT:]PATH[,PATH...] (FORMAT csv, idx or npy), got ''");
+  expect_usage(PARSE(&m, "--log"), "--log expects a file name, got nothing");
+  expect_usage(PARSE(&m, "--help=yes"), "--help takes no value");
+  expect_usage(PARSE(&m, "--data", "d", "--val", "v", "--val-split", "0.2"),
+               "--val and --val-split both ask for validation data; give one");
+  expect_usage(PARSE(&m, "--data", "d", "--monitor", "val_f1"),
+               "--monitor expects one of loss, val_loss, accuracy, val_accuracy, got 'val_f1'");
+  expect_usage(PARSE(&m, "--data", "d", "--patience", "2"),
+               "--patience watches val_loss, but there is no validation data: pass --val or "
+               "--val-split, or --monitor loss");
+  CHECK(PARSE(&m, "--data", "d", "--patience", "2", "--monitor", "accuracy") == 0);
+
+  /* What the train block gets wrong: exit 1, unless a flag overrides it. */
+  nnrt_option bad[] = {{"optimizer", "adamax"}};
+  m.options = bad, m.n_options = 1;
+  expect_error(PARSE(&m, "--data", "d"),
+               "the model's train block sets optimizer to 'adamax': expected one of sgd, "
+               "momentum, nesterov, adagrad, rmsprop, adam, adamw");
+  CHECK(PARSE(&m, "--data", "d", "--optimizer", "sgd") == 0);
+  nnrt_option unknown[] = {{"lr", "0.1"}, {"learning_rate", "0.1"}};
+  m.options = unknown, m.n_options = 2;
+  expect_error(PARSE(&m, "--data", "d"),
+               "the model's train block sets 'learning_rate', which this runtime does not know "
+               "(see --help)");
+  nnrt_option badbatch[] = {{"batch", "0"}};
+  m.options = badbatch, m.n_options = 1;
+  expect_error(PARSE(&m, "--data", "d"),
+               "the model's train block sets batch to '0': expected a positive integer or 'all'");
+  m = bare();
+  expect_error(PARSE(&m, "--epochs", "3"),
+               "no training data: pass --data SOURCE or set data in the model's train block");
 
   /* Descriptor checks. */
   CHECK(rt_check_model(&m, err, sizeof err) == 0);
-  m.abi_version = 2;
+  m.abi_version = 1;
   CHECK(rt_check_model(&m, err, sizeof err) == -1);
-  CHECK_STR(err, "this model was compiled for runtime ABI version 2, but this runtime (libnnrt "
-                 RT_VERSION ") implements version 1; recompile the model with the nnc that "
+  CHECK_STR(err, "this model was compiled for runtime ABI version 1, but this runtime (libnnrt "
+                 RT_VERSION ") implements version 2; recompile the model with the nnc that "
                  "ships this runtime");
   m = bare();
   m.param_floats = 2;
@@ -145,16 +277,40 @@ int main(void) {
   CHECK_STR(err, "malformed model descriptor: parameter 1 (b) at offset 1 lies outside the "
                  "2-float parameter buffer (a bug in the compiler that made it)");
   m = bare();
-  nnrt_tensor_desc bad_in[] = {{"x", NNRT_F32, 2, {2, 3}, 5}};
+  nnrt_tensor_desc bad_in[] = {{"x", NNRT_F32, 2, {2, 3}, 5, 0, NNRT_ROLE_FEATURE}};
   m.inputs = bad_in, m.n_inputs = 1;
   CHECK(rt_check_model(&m, err, sizeof err) == -1);
   CHECK_STR(err, "malformed model descriptor: input 0 (x) has size 5 but its dimensions "
                  "multiply to 6 (a bug in the compiler that made it)");
+  nnrt_tensor_desc bad_cls[] = {{"y", NNRT_CLASS, 0, {0}, 1, 0, NNRT_ROLE_TARGET}};
+  m.inputs = bad_cls;
+  CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  CHECK_STR(err, "malformed model descriptor: input 0 (y) is a class label with 0 classes and 1 "
+                 "values per sample (a bug in the compiler that made it)");
+  nnrt_tensor_desc bad_role[] = {{"y", NNRT_F32, 0, {0}, 1, 0, 7}};
+  m.inputs = bad_role;
+  CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  CHECK_STR(err, "malformed model descriptor: input 0 (y) has role 7 (a bug in the compiler "
+                 "that made it)");
   m = bare();
   m.train_step = NULL;
   CHECK(rt_check_model(&m, err, sizeof err) == -1);
   m = bare();
+  m.evaluate = NULL;
+  CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  CHECK_STR(err, "malformed model descriptor: the model has no evaluate (a bug in the compiler "
+                 "that made it)");
+  m = bare();
   m.n_inputs = 0;
   CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  m = bare();
+  nnrt_option nullv[] = {{"lr", NULL}};
+  m.options = nullv, m.n_options = 1;
+  CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  CHECK_STR(err, "malformed model descriptor: train block option 0 has no value (a bug in the "
+                 "compiler that made it)");
+
+
+
   return check_done("cli");
 }

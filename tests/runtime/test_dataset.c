@@ -1,5 +1,6 @@
 /* test_dataset.c: shuffles are seeded permutations, uniform over all orders, and an
- * epoch's batches (the last one partial) gather every sample exactly once. */
+ * epoch's batches (the last one partial) gather every sample exactly once, converting u8
+ * and i32 storage to floats. */
 #include <stdlib.h>
 
 #include "check.h"
@@ -48,16 +49,18 @@ int main(void) {
   for (int k = 0; k < 6; k++) CHECK_NEAR(freq[k] / (double)T, 1.0 / 6, 0.01);
 
   /* Two inputs: x with 2 floats per sample, y with 1; 5 samples; x = (10i, 10i+1), y = i. */
-  nnrt_tensor_desc in[2] = {{"x", NNRT_F32, 1, {2}, 2}, {"y", NNRT_F32, 0, {0}, 1}};
+  nnrt_tensor_desc in[2] = {{"x", NNRT_U8, 1, {2}, 2, 0, NNRT_ROLE_FEATURE},
+                            {"y", NNRT_CLASS, 0, {0}, 1, 5, NNRT_ROLE_TARGET}};
   nnrt_model_desc m = {.abi_version = NNRT_ABI_VERSION, .n_inputs = 2, .inputs = in};
   RtDataset d;
   CHECK(rt_dataset_init(&d, &m) == 0);
   d.n_samples = 5;
-  d.data[0] = malloc(10 * sizeof(float));
-  d.data[1] = malloc(5 * sizeof(float));
-  for (int i = 0; i < 5; i++) {
-    d.data[0][2 * i] = 10.0f * i, d.data[0][2 * i + 1] = 10.0f * i + 1, d.data[1][i] = (float)i;
-  }
+  /* x stored as bytes, y as i32 labels: gathering converts both to floats. */
+  CHECK(rt_dataset_alloc(&d, 0, RT_STORE_U8, 5) == 0);
+  CHECK(rt_dataset_alloc(&d, 1, RT_STORE_I32, 5) == 0);
+  unsigned char *xs = d.data[0];
+  int32_t *ys = d.data[1];
+  for (int i = 0; i < 5; i++) xs[2 * i] = (unsigned char)(10 * i), xs[2 * i + 1] = (unsigned char)(10 * i + 1), ys[i] = i;
   int64_t perm[5];
   rt_perm_identity(perm, 5);
   rt_shuffle(perm, 5, &ra);
@@ -83,6 +86,34 @@ int main(void) {
   CHECK(rows_ok);
   CHECK(guard_ok);
   for (int i = 0; i < 5; i++) CHECK(seen[i] == 1);
+  /* f32 storage copies rows as they are. */
+  CHECK(rt_dataset_alloc(&d, 0, RT_STORE_F32, 5) == 0);
+  float *xf = d.data[0];
+  for (int i = 0; i < 10; i++) xf[i] = 0.5f * (float)i;
+  int64_t two[2] = {4, 1};
+  rt_gather(&d, two, 2, bufs);
+  CHECK(xb[0] == 4.0f && xb[1] == 4.5f && xb[2] == 1.0f && xb[3] == 1.5f && yb[0] == 4 && yb[1] == 1);
+  /* An input that is not loaded (predict without targets) and a NULL buffer are skipped. */
+  free(d.block[1]);
+  d.block[1] = d.data[1] = NULL;
+  d.store[1] = RT_STORE_NONE;
+  yb[0] = -7;
+  float *only_x[2] = {xb, NULL};
+  rt_gather(&d, two, 1, only_x);
+  CHECK(xb[0] == 4.0f && yb[0] == -7);
+
+  /* Type strings for messages. */
+  char t[64];
+  rt_type_str(&in[0], t, sizeof t);
+  CHECK_STR(t, "u8[2]");
+  rt_type_str(&in[1], t, sizeof t);
+  CHECK_STR(t, "class[5]");
+  nnrt_tensor_desc img = {"image", NNRT_U8, 2, {28, 28}, 784, 0, NNRT_ROLE_FEATURE};
+  rt_type_str(&img, t, sizeof t);
+  CHECK_STR(t, "u8[28, 28]");
+  nnrt_tensor_desc sc = {"s", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_FEATURE};
+  rt_type_str(&sc, t, sizeof t);
+  CHECK_STR(t, "f32");
   rt_dataset_free(&d);
   return check_done("dataset");
 }

@@ -57,6 +57,28 @@ int main(void) {
   CHECK_NEAR(mean, 0.0, 0.002);
   CHECK_NEAR(std, l / sqrt(3), 0.002);
 
+  /* glorot_normal for [300, 100]: N(0, sqrt(2 / 400)). */
+  rt_init_fill(x, N, NNRT_INIT_GLOROT_NORMAL, 0, 0, 300, 100, &r);
+  stats(x, N, &mean, &std, &lo, &hi);
+  CHECK_NEAR(mean, 0.0, 0.002);
+  CHECK_NEAR(std, sqrt(2.0 / 400), 0.002);
+  /* he_uniform for fan_in 300: U(-l, l), l = sqrt(6 / 300). */
+  double lh = sqrt(6.0 / 300);
+  rt_init_fill(x, N, NNRT_INIT_HE_UNIFORM, 0, 0, 300, 100, &r);
+  stats(x, N, &mean, &std, &lo, &hi);
+  CHECK(lo >= -lh && hi <= lh);
+  CHECK(lo < -0.99 * lh && hi > 0.99 * lh);
+  CHECK_NEAR(std, lh / sqrt(3), 0.002);
+  /* he_normal for fan_in 300: N(0, sqrt(2 / 300)). */
+  rt_init_fill(x, N, NNRT_INIT_HE_NORMAL, 0, 0, 300, 100, &r);
+  stats(x, N, &mean, &std, &lo, &hi);
+  CHECK_NEAR(mean, 0.0, 0.002);
+  CHECK_NEAR(std, sqrt(2.0 / 300), 0.002);
+  CHECK_STR(rt_init_name(NNRT_INIT_GLOROT_NORMAL), "glorot_normal");
+  CHECK_STR(rt_init_name(NNRT_INIT_HE_UNIFORM), "he_uniform");
+  CHECK_STR(rt_init_name(NNRT_INIT_HE_NORMAL), "he_normal");
+  CHECK(rt_init_name(9) == NULL);
+
   /* Whole descriptor: W [3, 2] glorot at offset 0, gap of 2 floats, b [2] constant at 8,
    * s scalar glorot (fan 1/1, so l = sqrt(3)) at 10. */
   nnrt_param_desc ps[] = {
