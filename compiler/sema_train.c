@@ -144,7 +144,7 @@ static void schedule_entry(Sema *s, const AstTrainEntry *t) {
   static const char *const kinds[] = {"constant", "step", "multistep", "exponential", "inverse", "polynomial",
                                       "cosine", NULL};
   static const char *const keys[] = {"step_size", "gamma", "milestones", "power", "decay_steps", "warmup",
-                                     "min_lr", NULL};
+                                     "end_lr", NULL};
   const AstExpr *e = t->value;
   const char *name = e->kind == AST_CALL ? e->call.callee : e->kind == AST_NAME ? e->name : NULL;
   int k = -1;
@@ -163,7 +163,7 @@ static void schedule_entry(Sema *s, const AstTrainEntry *t) {
       if (strcmp(keys[m], a->name) == 0) j = m;
     if (j < 0) {
       diag_error(a->name ? a->name_loc : a->value->loc, "schedule settings are named: step_size, gamma, "
-                                                        "milestones, power, decay_steps, warmup or min_lr");
+                                                        "milestones, power, decay_steps, warmup or end_lr");
       continue;
     }
     if (j == 2) {

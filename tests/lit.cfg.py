@@ -31,5 +31,9 @@ config.substitutions.append(("%gradcheck_libs", "%s/libnnc-gradcheck.a -lopenbla
                              config.nnc_test_lib_dir))
 config.substitutions.append(("%python", config.python_executable))
 
+# Tests that train on Debian's Fashion-MNIST need its files.
+if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+    config.available_features.add("fashion-mnist")
+
 if config.nnc_sanitize:
     config.available_features.add("asan")
