@@ -134,6 +134,13 @@ static OpKind binary_op(int op) {
   }
 }
 
+/* After a shape error, points at the declaration of an operand that is a plain name. */
+static void note_operand(Sema *s, const AstExpr *operand, NodeId node) {
+  if (operand->kind != AST_NAME || operand->module) return;
+  Sym *sym = scope_lookup(s->scope, operand->name);
+  if (sym && node) diag_note(sym->loc, "'%s' is %s, defined here", operand->name, shape_str(s->g->nodes[node].shape));
+}
+
 /* Per-sample `a @ b` for vectors and matrices, lowered onto the 2-D matmul of the IR,
  * whose operands are viewed as matrices with the batch folded into the rows. */
 static NodeId matmul(Sema *s, const AstExpr *e, NodeId a, NodeId b) {
@@ -202,11 +209,17 @@ static Value binary(Sema *s, const AstExpr *e) {
   NodeId r;
   if (op == '@') {
     r = matmul(s, e, a, b);
+    if (!r) {
+      note_operand(s, e->binary.lhs, a);
+      note_operand(s, e->binary.rhs, b);
+    }
   } else {
     Shape out;
     if (!shape_broadcast(s->g->nodes[a].shape, s->g->nodes[b].shape, &out)) {
       sema_error(s, e->binary.op_loc, "shape mismatch in '%s': %s %s %s", name, shape_str(s->g->nodes[a].shape),
                  name, shape_str(s->g->nodes[b].shape));
+      note_operand(s, e->binary.lhs, a);
+      note_operand(s, e->binary.rhs, b);
       return (Value){0};
     }
     if (op == '<') r = ir_binary(s->g, OP_GT, b, a);
