@@ -440,7 +440,39 @@ static void emit_matmul(Cg *cg, NodeId id) {
       buffer(cg, id),
       LLVMBuildTrunc(cg->b, nn, i32, ""),
   };
+  if (ta) {
+    LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+    return;
+  }
+  /* One row (batch 1): GEMV streams op(B) once and is faster than GEMM's small kernel. */
+  LLVMBasicBlockRef one = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemv");
+  LLVMBasicBlockRef many = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "mm_done");
+  LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, m, i64c(cg, 1), ""), one, many);
+  LLVMPositionBuilderAtEnd(cg->b, many);
   LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+  LLVMBuildBr(cg->b, done);
+  LLVMPositionBuilderAtEnd(cg->b, one);
+  /* y = op(B)^T x: B stored [rb, cb]; without tb it is [K, N], so y = B^T x */
+  LLVMValueRef gv[11] = {
+      LLVMConstInt(i32, ROW_MAJOR, false),
+      LLVMConstInt(i32, tb ? NO_TRANS : TRANS, false),
+      LLVMBuildTrunc(cg->b, rb, i32, ""),
+      LLVMConstInt(i32, (unsigned long long)cb, false),
+      f32c(cg, 1),
+      buffer(cg, n->in[1]),
+      LLVMConstInt(i32, (unsigned long long)cb, false),
+      buffer(cg, n->in[0]),
+      LLVMConstInt(i32, 1, false),
+      f32c(cg, 0),
+      buffer(cg, id),
+  };
+  LLVMValueRef gv_args[12];
+  memcpy(gv_args, gv, sizeof gv);
+  gv_args[11] = LLVMConstInt(i32, 1, false);
+  LLVMBuildCall2(cg->b, cg->sgemv_ty, cg->sgemv, gv_args, 12, "");
+  LLVMBuildBr(cg->b, done);
+  LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
 static void emit_node(Cg *cg, NodeId id) {
@@ -600,6 +632,204 @@ static void emit_predict(Cg *cg) {
   cg->predict = cg->fn;
 }
 
+/* ---- train_update: the step with the optimizer update applied in place -------------- */
+
+typedef struct Update {
+  LLVMValueRef lr, momentum, rho, eps, wd, state;
+} Update;
+
+/* One parameter element's update, in the runtime's order of float operations (optim.c):
+ * g += wd*w (L2, when wd != 0), then the rule of `kind`. */
+static void emit_update_elem(Cg *cg, const Update *u, int kind, LLVMValueRef wp, LLVMValueRef sp,
+                             LLVMValueRef g) {
+  LLVMBuilderRef b = cg->b;
+  LLVMValueRef w = LLVMBuildLoad2(b, cg->f32, wp, "w");
+  LLVMValueRef has_wd = LLVMBuildFCmp(b, LLVMRealUNE, u->wd, f32c(cg, 0), "");
+  g = LLVMBuildSelect(b, has_wd, LLVMBuildFAdd(b, g, LLVMBuildFMul(b, u->wd, w, ""), ""), g, "g");
+  LLVMValueRef nw;
+  switch (kind) {
+  case 1: /* sgd */
+    nw = LLVMBuildFSub(b, w, LLVMBuildFMul(b, u->lr, g, ""), "");
+    break;
+  case 2: { /* momentum */
+    LLVMValueRef v = LLVMBuildFAdd(b, LLVMBuildFMul(b, u->momentum, LLVMBuildLoad2(b, cg->f32, sp, ""), ""), g, "v");
+    LLVMBuildStore(b, v, sp);
+    nw = LLVMBuildFSub(b, w, LLVMBuildFMul(b, u->lr, v, ""), "");
+    break;
+  }
+  case 3: { /* nesterov, the seed's rule */
+    LLVMValueRef lg = LLVMBuildFMul(b, u->lr, g, "");
+    LLVMValueRef v = LLVMBuildFSub(b, LLVMBuildFMul(b, u->momentum, LLVMBuildLoad2(b, cg->f32, sp, ""), ""), lg, "v");
+    LLVMBuildStore(b, v, sp);
+    nw = LLVMBuildFSub(b, LLVMBuildFAdd(b, w, LLVMBuildFMul(b, u->momentum, v, ""), ""), lg, "");
+    break;
+  }
+  default: { /* rmsprop */
+    LLVMValueRef one_minus = LLVMBuildFSub(b, f32c(cg, 1), u->rho, "");
+    LLVMValueRef sq = LLVMBuildFMul(b, LLVMBuildFMul(b, one_minus, g, ""), g, "");
+    LLVMValueRef sv = LLVMBuildFAdd(b, LLVMBuildFMul(b, u->rho, LLVMBuildLoad2(b, cg->f32, sp, ""), ""), sq, "s");
+    LLVMBuildStore(b, sv, sp);
+    LLVMValueRef d = LLVMBuildFAdd(b, intrinsic(cg, "llvm.sqrt", &sv, 1), u->eps, "");
+    nw = LLVMBuildFSub(b, w, LLVMBuildFDiv(b, LLVMBuildFMul(b, u->lr, g, ""), d, ""), "");
+    break;
+  }
+  }
+  LLVMBuildStore(b, nw, wp);
+}
+
+/* Emits `body(kind)` once per update kind, behind a switch on the run-time kind. */
+typedef void (*KindBody)(Cg *cg, const Update *u, int kind, void *ctx);
+
+static void switch_on_kind(Cg *cg, LLVMValueRef kind, const Update *u, KindBody body, void *ctx) {
+  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "updated");
+  LLVMValueRef sw = LLVMBuildSwitch(cg->b, kind, join, 4);
+  for (int k = 1; k <= 4; k++) {
+    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "kind");
+    LLVMAddCase(sw, LLVMConstInt(cg->i32, (unsigned long long)k, false), bb);
+    LLVMPositionBuilderAtEnd(cg->b, bb);
+    body(cg, u, k, ctx);
+    LLVMBuildBr(cg->b, join);
+  }
+  LLVMPositionBuilderAtEnd(cg->b, join);
+}
+
+typedef struct ParamUpdate {
+  int param;
+  NodeId grad;      /* the gradient node, read element by element */
+  NodeId mm;        /* the outer product x^T dy, when fused */
+} ParamUpdate;
+
+/* w[k] from the gradient node's value. */
+static void body_from_grad(Cg *cg, const Update *u, int kind, void *ctx) {
+  const ParamUpdate *pu = ctx;
+  const GraphParam *p = &cg->g->params[pu->param];
+  Loop loops[NN_MAX_RANK + 1];
+  LLVMValueRef iv[NN_MAX_RANK + 1];
+  int r = open_loops(cg, p->shape, loops, iv);
+  int64_t st[NN_MAX_RANK + 1];
+  strides(p->shape, p->shape, st);
+  LLVMValueRef k = LLVMBuildAdd(cg->b, i64c(cg, p->offset), linear_index(cg, iv, st, r), "");
+  LLVMValueRef g = read_operand(cg, pu->grad, p->shape, iv, r);
+  emit_update_elem(cg, u, kind, gep(cg, cg->params, k), gep(cg, u->state, k), g);
+  close_loops(cg, loops, r);
+}
+
+/* w[i, j] from the outer product itself, g[i, j] = sum over rows r of x[r, i] * dy[r, j],
+ * one row of W at a time: the row of g is built in the (L1-resident) scratch row of the
+ * gradient buffer, then consumed at once by the update. Every inner loop runs along j,
+ * contiguous in W, dy and the scratch row, so all of them vectorise. */
+static void body_outer(Cg *cg, const Update *u, int kind, void *ctx) {
+  const ParamUpdate *pu = ctx;
+  const GraphParam *p = &cg->g->params[pu->param];
+  const Node *mm = graph_node(cg->g, pu->mm);
+  Shape dys = graph_node(cg->g, mm->in[1])->shape;
+  LLVMValueRef rows_a;
+  int64_t n, m = dys.dim[dys.rank - 1];
+  matrix_view(cg, graph_node(cg->g, mm->in[0])->shape, &rows_a, &n);
+  LLVMValueRef a = buffer(cg, mm->in[0]), dy = buffer(cg, mm->in[1]), mm_ = i64c(cg, m), nn = i64c(cg, n);
+  Loop li, lj, lr, lj2, lj3;
+  LLVMValueRef i = loop_begin(cg, nn, &li);
+  LLVMValueRef base = LLVMBuildAdd(cg->b, i64c(cg, p->offset), LLVMBuildMul(cg->b, i, mm_, ""), "row");
+  LLVMValueRef row = gep(cg, cg->grads, base);
+  /* row = x[0, i] * dy[0, :] */
+  LLVMValueRef x0 = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, a, i), "");
+  LLVMValueRef j = loop_begin(cg, mm_, &lj);
+  LLVMBuildStore(cg->b, LLVMBuildFMul(cg->b, x0, LLVMBuildLoad2(cg->b, cg->f32, gep(cg, dy, j), ""), ""),
+                 gep(cg, row, j));
+  loop_end(cg, &lj);
+  /* row += x[r, i] * dy[r, :] for the other rows */
+  LLVMValueRef r = loop_begin(cg, LLVMBuildSub(cg->b, rows_a, i64c(cg, 1), ""), &lr);
+  r = LLVMBuildAdd(cg->b, r, i64c(cg, 1), "");
+  LLVMValueRef xr = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, a, LLVMBuildAdd(cg->b, LLVMBuildMul(cg->b, r, nn, ""), i, "")), "");
+  LLVMValueRef dyr = gep(cg, dy, LLVMBuildMul(cg->b, r, mm_, ""));
+  LLVMValueRef j2 = loop_begin(cg, mm_, &lj2);
+  LLVMValueRef rp = gep(cg, row, j2);
+  LLVMValueRef t = LLVMBuildFMul(cg->b, xr, LLVMBuildLoad2(cg->b, cg->f32, gep(cg, dyr, j2), ""), "");
+  LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, LLVMBuildLoad2(cg->b, cg->f32, rp, ""), t, ""), rp);
+  loop_end(cg, &lj2);
+  loop_end(cg, &lr);
+  /* the update of W's row i */
+  LLVMValueRef j3 = loop_begin(cg, mm_, &lj3);
+  LLVMValueRef k = LLVMBuildAdd(cg->b, base, j3, "");
+  emit_update_elem(cg, u, kind, gep(cg, cg->params, k), gep(cg, u->state, k),
+                   LLVMBuildLoad2(cg->b, cg->f32, gep(cg, row, j3), ""));
+  loop_end(cg, &lj3);
+  loop_end(cg, &li);
+}
+
+/* float train_update(params, grads, inputs, metrics, arena, batch, max_batch, update) */
+static void emit_train_update(Cg *cg) {
+  const Graph *g = cg->g;
+  LLVMTypeRef args[8] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->ptr};
+  begin_function(cg, "nnc_train_update", LLVMFunctionType(cg->f32, args, 8, false));
+  cg->params = LLVMGetParam(cg->fn, 0);
+  cg->grads = LLVMGetParam(cg->fn, 1);
+  cg->inputs = LLVMGetParam(cg->fn, 2);
+  LLVMValueRef metrics = LLVMGetParam(cg->fn, 3);
+  cg->arena = LLVMGetParam(cg->fn, 4);
+  cg->batch = LLVMGetParam(cg->fn, 5);
+  cg->max_batch = LLVMGetParam(cg->fn, 6);
+  LLVMValueRef up = LLVMGetParam(cg->fn, 7);
+
+  /* which gradients are outer products that the update can consume directly */
+  uint32_t *uses = calloc(g->count, sizeof *uses);
+  for (NodeId id = 1; id < g->count; id++)
+    for (int k = 0; k < op_info[g->nodes[id].op].arity; k++) uses[g->nodes[id].in[k]]++;
+  ParamUpdate *pus = calloc((size_t)g->nparams + 1, sizeof *pus);
+  bool *need = calloc(g->count, sizeof(bool));
+  mark(g, g->loss, need);
+  for (int i = 0; i < g->nmetrics; i++) mark(g, g->metrics[i].node, need);
+  for (int i = 0; i < g->nparams; i++) {
+    pus[i] = (ParamUpdate){i, g->params[i].grad, plan_outer_product(g, i, uses)};
+    if (pus[i].mm) { /* its operands, not the product */
+      need[graph_node(g, pus[i].mm)->in[0]] = need[graph_node(g, pus[i].mm)->in[1]] = true;
+    } else {
+      mark(g, g->params[i].grad, need);
+    }
+  }
+  emit_nodes(cg, need);
+  store_metrics(cg, metrics);
+  LLVMValueRef loss = scalar_result(cg, g->loss);
+
+  /* the update, after every node has read the parameters */
+  LLVMTypeRef ut = LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->i32, cg->f32, cg->f32, cg->f32, cg->f32, cg->f32, cg->ptr}, 7, false);
+  LLVMValueRef fields[7];
+  for (unsigned f = 0; f < 7; f++)
+    fields[f] = LLVMBuildLoad2(cg->b, f == 0 ? cg->i32 : f == 6 ? cg->ptr : cg->f32,
+                               LLVMBuildStructGEP2(cg->b, ut, up, f, ""), "");
+  Update u = {fields[1], fields[2], fields[3], fields[4], fields[5], fields[6]};
+  for (int i = 0; i < g->nparams; i++) {
+    ParamUpdate *pu = &pus[i];
+    if (!pu->mm) {
+      switch_on_kind(cg, fields[0], &u, body_from_grad, pu);
+      continue;
+    }
+    /* small batches: the fused pass; large ones: one GEMM, then the update */
+    LLVMValueRef rows_a;
+    int64_t n;
+    matrix_view(cg, graph_node(g, graph_node(g, pu->mm)->in[0])->shape, &rows_a, &n);
+    LLVMValueRef gptr = buffer(cg, pu->mm);
+    (void)gptr;
+    LLVMBasicBlockRef fused = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "fused");
+    LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "param_done");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLE, rows_a, i64c(cg, 4), ""), fused, gemm);
+    LLVMPositionBuilderAtEnd(cg->b, fused);
+    switch_on_kind(cg, fields[0], &u, body_outer, pu);
+    LLVMBuildBr(cg->b, done);
+    LLVMPositionBuilderAtEnd(cg->b, gemm);
+    emit_matmul(cg, pu->mm);
+    switch_on_kind(cg, fields[0], &u, body_from_grad, pu);
+    LLVMBuildBr(cg->b, done);
+    LLVMPositionBuilderAtEnd(cg->b, done);
+  }
+  LLVMBuildRet(cg->b, loss);
+  free(need);
+  free(pus);
+  free(uses);
+  cg->train_update = cg->fn;
+}
+
 /* ---- the module ----------------------------------------------------------------------- */
 
 static bool init_target(Cg *cg) {
@@ -659,9 +889,14 @@ CgContext *cg_build(const Graph *g, const CgOptions *opts) {
                                 cg->ptr, cg->i32, cg->ptr, cg->i32, cg->f32, cg->ptr, cg->i32};
   cg->sgemm_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemm_args, 14, false);
   cg->sgemm = LLVMAddFunction(cg->mod, "cblas_sgemm", cg->sgemm_ty);
+  LLVMTypeRef sgemv_args[12] = {cg->i32, cg->i32, cg->i32, cg->i32, cg->f32, cg->ptr,
+                                cg->i32, cg->ptr, cg->i32, cg->f32, cg->ptr, cg->i32};
+  cg->sgemv_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemv_args, 12, false);
+  cg->sgemv = LLVMAddFunction(cg->mod, "cblas_sgemv", cg->sgemv_ty);
   emit_train_step(cg);
   emit_evaluate(cg);
   emit_predict(cg);
+  emit_train_update(cg);
   cg_emit_descriptor(cg);
   char *msg = NULL;
   if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {

@@ -79,12 +79,17 @@ void cg_emit_descriptor(Cg *cg) {
   LLVMStructSetBody(option_ty, option_fields, 2, false);
   check_layout(cg, option_ty, (size_t[]){offsetof(nnrt_option, key), offsetof(nnrt_option, value)}, 2,
                "nnrt_option");
+  LLVMTypeRef update_ty = LLVMStructTypeInContext(c, (LLVMTypeRef[]){cg->i32, cg->f32, cg->f32, cg->f32, cg->f32,
+                                                                      cg->f32, cg->ptr}, 7, false);
+  check_layout(cg, update_ty, (size_t[]){offsetof(nnrt_update, kind), offsetof(nnrt_update, lr),
+               offsetof(nnrt_update, momentum), offsetof(nnrt_update, rho), offsetof(nnrt_update, eps),
+               offsetof(nnrt_update, weight_decay), offsetof(nnrt_update, state)}, 7, "nnrt_update");
 
   LLVMTypeRef model_ty = LLVMStructCreateNamed(c, "nnrt_model_desc");
   LLVMTypeRef model_fields[] = {cg->i32, cg->ptr, cg->ptr, cg->i32, cg->ptr, cg->i32, cg->ptr, cg->i32, cg->ptr,
                                 cg->i32, cg->ptr, cg->i64, cg->i64, cg->i64, cg->i32, cg->ptr,
-                                cg->ptr, cg->ptr, cg->ptr};
-  LLVMStructSetBody(model_ty, model_fields, 19, false);
+                                cg->ptr, cg->ptr, cg->ptr, cg->ptr};
+  LLVMStructSetBody(model_ty, model_fields, 20, false);
   check_layout(cg, model_ty, (size_t[]){offsetof(nnrt_model_desc, abi_version), offsetof(nnrt_model_desc, name),
                offsetof(nnrt_model_desc, source), offsetof(nnrt_model_desc, n_inputs),
                offsetof(nnrt_model_desc, inputs), offsetof(nnrt_model_desc, n_outputs),
@@ -94,7 +99,8 @@ void cg_emit_descriptor(Cg *cg) {
                offsetof(nnrt_model_desc, arena_fixed), offsetof(nnrt_model_desc, arena_per_sample),
                offsetof(nnrt_model_desc, n_options), offsetof(nnrt_model_desc, options),
                offsetof(nnrt_model_desc, train_step), offsetof(nnrt_model_desc, evaluate),
-               offsetof(nnrt_model_desc, predict)}, 19, "nnrt_model_desc");
+               offsetof(nnrt_model_desc, predict), offsetof(nnrt_model_desc, train_update)}, 20,
+               "nnrt_model_desc");
 
   /* which inputs the outputs read: predict needs those, and only those */
   bool *feeds_output = calloc(g->count, sizeof(bool));
@@ -144,8 +150,8 @@ void cg_emit_descriptor(Cg *cg) {
                             i32v(cg, g->nmetrics), metrics, i32v(cg, g->nparams), params,
                             i64v(cg, cg->plan.param_floats), i64v(cg, cg->plan.arena_fixed),
                             i64v(cg, cg->plan.arena_per_sample), i32v(cg, g->noptions), options,
-                            cg->train_step, cg->evaluate, cg->predict};
+                            cg->train_step, cg->evaluate, cg->predict, cg->train_update};
   LLVMValueRef desc = LLVMAddGlobal(cg->mod, model_ty, "nnrt_model");
-  LLVMSetInitializer(desc, LLVMConstNamedStruct(model_ty, mfields, 19));
+  LLVMSetInitializer(desc, LLVMConstNamedStruct(model_ty, mfields, 20));
   LLVMSetGlobalConstant(desc, true);
 }

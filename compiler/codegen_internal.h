@@ -17,9 +17,9 @@ struct CgContext {
   LLVMBuilderRef b;
   LLVMTargetMachineRef tm;
   LLVMTypeRef f32, f64, i32, i64, ptr;
-  LLVMTypeRef sgemm_ty;
-  LLVMValueRef sgemm;
-  LLVMValueRef train_step, evaluate, predict; /* the finished entry points */
+  LLVMTypeRef sgemm_ty, sgemv_ty;
+  LLVMValueRef sgemm, sgemv;
+  LLVMValueRef train_step, evaluate, predict, train_update; /* the finished entry points */
 
   /* the function being emitted */
   LLVMValueRef fn;

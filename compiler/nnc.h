@@ -252,6 +252,10 @@ typedef struct Plan {
 void plan_build(const Graph *g, Plan *plan);
 void plan_free(Plan *plan);
 void plan_print(const Graph *g, const Plan *plan, FILE *out); /* --emit=plan */
+/* The matmul x^T @ dy that is parameter `param`'s gradient (through reshapes), when
+ * nothing else reads it: train_update may then fuse it with the update. uses[id] counts
+ * the node's consumers. 0 otherwise. */
+NodeId plan_outer_product(const Graph *g, int param, const uint32_t *uses);
 
 /* ---- codegen.c, codegen_desc.c: LLVM IR through the C API ---------------------------- */
 

@@ -76,6 +76,20 @@ static void pool_give(Pool *p, int64_t off, int64_t size) {
   }
 }
 
+NodeId plan_outer_product(const Graph *g, int param, const uint32_t *uses) {
+  NodeId gr = g->params[param].grad, m = gr;
+  while (g->nodes[m].op == OP_RESHAPE) {
+    if (m != gr && uses[m] != 1) return 0;
+    m = g->nodes[m].in[0];
+  }
+  const Node *mm = &g->nodes[m];
+  if (mm->op != OP_MATMUL || mm->attr != MM_TA || uses[m] != (m == gr ? 0u : 1u)) return 0;
+  if (shape_size(mm->shape) != shape_size(g->params[param].shape)) return 0;
+  for (int i = 0; i < g->nparams; i++)
+    if (i != param && g->params[i].grad == gr) return 0;
+  return m;
+}
+
 /* Consumers that evaluate an operand element by element inside their own loop. */
 static bool reads_in_loop(const Node *c) {
   return op_info[c->op].elementwise || c->op == OP_SUMTO || c->op == OP_MAXTO;
@@ -111,6 +125,12 @@ void plan_build(const Graph *g, Plan *plan) {
   grad_of[g->loss] = -1;
   for (int i = 0; i < g->noutputs; i++) root[g->outputs[i].node] = true, grad_of[g->outputs[i].node] = -1;
   for (int i = 0; i < g->nmetrics; i++) root[g->metrics[i].node] = true, grad_of[g->metrics[i].node] = -1;
+  /* train_update may consume an outer-product gradient at the very end, straight from
+   * its operands: those stay alive to the end */
+  for (int i = 0; i < g->nparams; i++) {
+    NodeId mm = plan_outer_product(g, i, uses);
+    if (mm) root[graph_node(g, mm)->in[0]] = root[graph_node(g, mm)->in[1]] = true;
+  }
 
   /* where each node lives */
   for (NodeId id = 1; id < n; id++) {

@@ -85,6 +85,7 @@ static const Flag flags[] = {
     {"l1", K_NONNEG_NUM, OFF(l1), "X", "L1 factor: adds l1 * sign(w) to the gradient", 1, NULL},
     {"clip-norm", K_NONNEG_NUM, OFF(clip_norm), "X", "scale the gradient down to this global norm (0: no clipping)", 1, NULL},
     {"accumulate", K_POS_INT, OFF(accumulate), "N", "average the gradients of N batches per update (Caffe's iter_size)", 1, NULL},
+    {"separate-update", K_BOOL, OFF(separate_update), NULL, "apply sgd, momentum, nesterov and plain rmsprop after the compiled step, not inside it (slower; for checking)", 1, NULL},
     {"schedule", K_SCHEDULE, OFF(schedule), "NAME", "learning-rate schedule: constant, step, multistep, exponential, inverse, polynomial, cosine", 1, "schedule"},
     {"step-size", K_POS_INT, OFF(step_size), "N", "step: epochs between decays by gamma", 1, NULL},
     {"gamma", K_POS_NUM, OFF(gamma), "X", "step, multistep, exponential: decay factor; inverse: rate", 1, NULL},

@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-#define NNRT_ABI_VERSION 2
+#define NNRT_ABI_VERSION 3
 #define NNRT_MAX_RANK 4
 
 typedef enum nnrt_dtype {
@@ -110,6 +110,31 @@ typedef void (*nnrt_predict_fn)(const float *params, const float *const *inputs,
                                 float *const *outputs, float *arena, int64_t batch,
                                 int64_t max_batch);
 
+/* The optimizers a compiled step can apply itself (see train_update). */
+typedef enum nnrt_update_kind {
+  NNRT_UPDATE_SGD = 1,      /* w -= lr*g */
+  NNRT_UPDATE_MOMENTUM = 2, /* v = m*v + g;  w -= lr*v */
+  NNRT_UPDATE_NESTEROV = 3, /* v = m*v - lr*g;  w += m*v - lr*g  (the seed's rule) */
+  NNRT_UPDATE_RMSPROP = 4,  /* s = rho*s + (1-rho)*g^2;  w -= lr*g / (sqrt(s) + eps) */
+} nnrt_update_kind;
+
+/* One optimizer update, described for train_update. g is the gradient plus
+ * weight_decay * w (L2); the formulas and their evaluation order are exactly those of
+ * libnnrt's optimizers, in float. */
+typedef struct nnrt_update {
+  int32_t kind; /* nnrt_update_kind */
+  float lr, momentum, rho, eps, weight_decay;
+  float *state; /* momentum/nesterov: v; rmsprop: s; param_floats floats each; sgd: unused */
+} nnrt_update;
+
+/* A training step that applies the update to params itself, so that a gradient that is
+ * an outer product (x^T dy at a small batch) is consumed where it is produced and never
+ * stored: one pass over the weights instead of three. grads is scratch. Returns the mean
+ * loss, as train_step does; metrics likewise. */
+typedef float (*nnrt_train_update_fn)(float *params, float *grads, const float *const *inputs,
+                                      float *metrics, float *arena, int64_t batch,
+                                      int64_t max_batch, const nnrt_update *update);
+
 typedef struct nnrt_model_desc {
   int32_t abi_version; /* NNRT_ABI_VERSION */
   const char *name;    /* the model's name */
@@ -130,6 +155,7 @@ typedef struct nnrt_model_desc {
   nnrt_train_step_fn train_step;
   nnrt_evaluate_fn evaluate;
   nnrt_predict_fn predict;
+  nnrt_train_update_fn train_update;
 } nnrt_model_desc;
 
 /* Defined by the object file that nnc generates. */

@@ -225,6 +225,7 @@ typedef struct RtOptions {
   double rho, eps, beta1, beta2, weight_decay, l1, clip_norm;
   int centered;
   int64_t accumulate;
+  int separate_update; /* never use the model's train_update */
   RtSchedKind schedule;
   int64_t step_size;
   double gamma;

@@ -112,6 +112,7 @@ typedef struct Run {
   int64_t *val_idx;
   double *val_metrics, *window_metrics;
   RtOptConfig oc;
+  int32_t fused; /* the nnrt_update_kind train_update applies, or 0: train_step + optim.c */
   RtSchedule sched;
   RtTrainState st;
   FILE *log;
@@ -236,6 +237,30 @@ static int loop(Run *r) {
     for (int64_t pos = st->batch_pos; pos < r->end;) {
       int64_t count = r->end - pos < r->batch ? r->end - pos : r->batch;
       rt_gather(&r->train, st->perm + pos, count, r->in);
+      if (r->fused) {
+        /* the compiled step applies the update itself (see nnrt_update) */
+        lr = rt_schedule_lr(&r->sched, st->t);
+        nnrt_update u = {r->fused, (float)lr, r->oc.momentum, r->oc.rho, r->oc.eps,
+                         (float)o->weight_decay, st->state};
+        float loss = m->train_update(st->params, r->grads, (const float *const *)r->in, r->metrics,
+                                     r->arena, count, r->max_batch, &u);
+        st->steps++;
+        st->t++;
+        if (!isfinite(loss)) {
+          rc = diverged(r, epoch, loss);
+          goto out;
+        }
+        st->loss_sum += (double)loss * (double)count;
+        for (int32_t i = 0; i < m->n_metrics; i++)
+          st->metric_sums[i] += (double)r->metrics[i] * (double)count;
+        st->seen += count;
+        pos += count;
+        if (o->log_every > 0) {
+          wloss += loss, wsteps++;
+          for (int32_t i = 0; i < m->n_metrics; i++) r->window_metrics[i] += r->metrics[i];
+        }
+        goto updated;
+      }
       float loss = m->train_step(st->params, r->grads, (const float *const *)r->in, r->metrics,
                                  r->arena, count, r->max_batch);
       st->steps++;
@@ -276,6 +301,7 @@ static int loop(Run *r) {
       lr = rt_schedule_lr(&r->sched, st->t);
       r->oc.lr = (float)lr;
       rt_optim_step(&r->oc, st->params, r->grads, st->state, pf, ++st->t);
+    updated:
       st->batch_pos = pos;
 
       double el = now() - start, rate = (double)(st->seen - seen0) / (el > 1e-9 ? el : 1e-9);
@@ -372,6 +398,15 @@ static void configure(Run *r) {
   c->beta2 = (float)o->beta2;
   c->weight_decay = (float)o->weight_decay;
   c->centered = o->centered;
+  /* The compiled step can apply the simple optimizers itself, fused with the gradient,
+   * unless something must see the whole gradient first (clipping, accumulation, L1). */
+  r->fused = 0;
+  if (r->m->train_update && !o->separate_update && o->clip_norm <= 0 && o->accumulate <= 1 && o->l1 == 0) {
+    if (c->kind == RT_OPT_SGD) r->fused = NNRT_UPDATE_SGD;
+    else if (c->kind == RT_OPT_MOMENTUM) r->fused = NNRT_UPDATE_MOMENTUM;
+    else if (c->kind == RT_OPT_NESTEROV) r->fused = NNRT_UPDATE_NESTEROV;
+    else if (c->kind == RT_OPT_RMSPROP && c->momentum <= 0 && !c->centered) r->fused = NNRT_UPDATE_RMSPROP;
+  }
   RtSchedule *s = &r->sched;
   memset(s, 0, sizeof *s);
   s->kind = o->schedule;
