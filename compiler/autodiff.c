@@ -126,10 +126,13 @@ static void backprop(Ad *ad, NodeId y, NodeId dy) {
   case OP_SUMTO:
     accumulate(ad, a, ir_broadcast(g, dy, g->nodes[a].shape));
     return;
-  case OP_MAXTO: /* to every element equal to the maximum */
-    accumulate(ad, a, ir_binary(g, OP_MUL, ir_broadcast(g, dy, g->nodes[a].shape),
-                                ir_binary(g, OP_EQ, a, ir_broadcast(g, y, g->nodes[a].shape))));
+  case OP_MAXTO: { /* shared equally by the elements equal to the maximum */
+    Shape as = g->nodes[a].shape;
+    NodeId mask = ir_binary(g, OP_EQ, a, ir_broadcast(g, y, as));
+    NodeId share = ir_binary(g, OP_DIV, dy, ir_sumto(g, mask, n.shape));
+    accumulate(ad, a, ir_binary(g, OP_MUL, ir_broadcast(g, share, as), mask));
     return;
+  }
   case OP_BROADCAST:
     accumulate(ad, a, dy); /* accumulate sums it back down */
     return;

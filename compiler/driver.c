@@ -107,10 +107,11 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name) {
   return argv[*i];
 }
 
-static double number_arg(const char *flag, const char *v, double lo) {
+/* A flag's number: at least lo, and whole when `whole` (a batch, a seed, a count). */
+static double number_arg(const char *flag, const char *v, double lo, bool whole) {
   char *end;
   double x = strtod(v, &end);
-  if (end == v || *end || !(x >= lo) || x > 1e15) usage_error("bad value for %s", flag);
+  if (end == v || *end || !(x >= lo) || x > 1e15 || (whole && x != floor(x))) usage_error("bad value for %s", flag);
   return x;
 }
 
@@ -126,16 +127,16 @@ static void parse_args(int argc, char **argv, Options *o) {
     if (strcmp(a, "--interpret") == 0 || strcmp(a, "--check-grad") == 0) {
       o->mode = a[2] == 'i' ? MODE_INTERPRET : MODE_CHECK_GRAD;
     } else if ((v = flag_value(argc, argv, &i, "--batch"))) {
-      o->batch = (int64_t)number_arg("--batch", v, 1);
+      o->batch = (int64_t)number_arg("--batch", v, 1, true);
       reference_flag = true;
     } else if ((v = flag_value(argc, argv, &i, "--seed"))) {
-      o->seed = (uint64_t)number_arg("--seed", v, 0);
+      o->seed = (uint64_t)number_arg("--seed", v, 0, true);
       reference_flag = true;
     } else if ((v = flag_value(argc, argv, &i, "--tolerance"))) {
-      o->tolerance = number_arg("--tolerance", v, 0);
+      o->tolerance = number_arg("--tolerance", v, 0, false);
       reference_flag = true;
     } else if ((v = flag_value(argc, argv, &i, "--max-elements"))) {
-      o->max_elements = (int64_t)number_arg("--max-elements", v, 0);
+      o->max_elements = (int64_t)number_arg("--max-elements", v, 0, true);
       reference_flag = true;
     } else if ((v = flag_value(argc, argv, &i, "--params"))) {
       if (strcmp(v, "init") != 0 && strcmp(v, "random") != 0)
@@ -348,27 +349,26 @@ static double rng_normal(Rng *r) { /* Box-Muller; 1 - u keeps log away from 0 */
 /* A parameter's values: its initialiser, with the runtime's fans (fan_in = dims[0],
  * fan_out = dims[rank-1]), or uniform in +-1/sqrt(fan_in), which keeps activations near 1
  * and leaves no gradient trivially zero. */
-static void draw_param(const GraphParam *p, bool random, Rng *r, double *x) {
-  int64_t n = shape_size(p->shape);
-  double fan_in = p->shape.rank ? p->shape.dim[0] : 1, fan_out = p->shape.rank ? p->shape.dim[p->shape.rank - 1] : 1;
+static double init_value(const GraphParam *p, double fan_in, double fan_out, Rng *r) {
   double a = p->init_a, b = p->init_b;
-  for (int64_t i = 0; i < n; i++) {
-    double v;
-    if (random) v = rng_uniform(r, -1, 1) / sqrt(fan_in);
-    else switch (p->init) {
-      case INIT_ZEROS: v = 0; break;
-      case INIT_ONES: v = 1; break;
-      case INIT_CONSTANT: v = a; break;
-      case INIT_UNIFORM: v = rng_uniform(r, a, b); break;
-      case INIT_NORMAL: v = a + b * rng_normal(r); break;
-      case INIT_GLOROT_UNIFORM: v = sqrt(6 / (fan_in + fan_out)) * rng_uniform(r, -1, 1); break;
-      case INIT_GLOROT_NORMAL: v = sqrt(2 / (fan_in + fan_out)) * rng_normal(r); break;
-      case INIT_HE_UNIFORM: v = sqrt(6 / fan_in) * rng_uniform(r, -1, 1); break;
-      case INIT_HE_NORMAL: v = sqrt(2 / fan_in) * rng_normal(r); break;
-      default: v = 0; break;
-      }
-    x[i] = (float)v;
+  switch (p->init) {
+  case INIT_ZEROS: return 0;
+  case INIT_ONES: return 1;
+  case INIT_CONSTANT: return a;
+  case INIT_UNIFORM: return rng_uniform(r, a, b);
+  case INIT_NORMAL: return a + b * rng_normal(r);
+  case INIT_GLOROT_UNIFORM: return sqrt(6 / (fan_in + fan_out)) * rng_uniform(r, -1, 1);
+  case INIT_GLOROT_NORMAL: return sqrt(2 / (fan_in + fan_out)) * rng_normal(r);
+  case INIT_HE_UNIFORM: return sqrt(6 / fan_in) * rng_uniform(r, -1, 1);
+  case INIT_HE_NORMAL: return sqrt(2 / fan_in) * rng_normal(r);
   }
+  return 0;
+}
+
+static void draw_param(const GraphParam *p, bool random, Rng *r, double *x) {
+  double fan_in = p->shape.rank ? p->shape.dim[0] : 1, fan_out = p->shape.rank ? p->shape.dim[p->shape.rank - 1] : 1;
+  for (int64_t i = 0; i < shape_size(p->shape); i++)
+    x[i] = (float)(random ? rng_uniform(r, -1, 1) / sqrt(fan_in) : init_value(p, fan_in, fan_out, r));
 }
 
 /* The flat parameter buffer and one buffer per input, drawn from the seed. Inputs are
@@ -490,8 +490,8 @@ static int interpret(const Options *o, const Graph *g) {
   double **v = ref_eval(g, &d, roots, step_roots(g, roots));
   printf("interpret %s: batch %lld, seed %llu, parameters %s\n", g->model_name, (long long)d.batch,
          (unsigned long long)o->seed, o->random_params ? "uniform in +-1/sqrt(fan_in)" : "from their initialisers");
-  printf("loss %.17g\n", v[g->loss][0]);
-  for (int i = 0; i < g->nmetrics; i++) printf("metric %s %.17g\n", g->metrics[i].name, v[g->metrics[i].node][0]);
+  printf("loss %.15g\n", v[g->loss][0]);
+  for (int i = 0; i < g->nmetrics; i++) printf("metric %s %.15g\n", g->metrics[i].name, v[g->metrics[i].node][0]);
   for (int i = 0; i < g->noutputs; i++) {
     const Node *n = graph_node(g, g->outputs[i].node);
     printf("output %s %s, sample 0:", g->outputs[i].name, shape_str(n->shape));
@@ -540,11 +540,11 @@ static bool disagree(Diffs q, double noise) {
 
 /* --check-grad. For each checked element w of a parameter, with h = 1e-6 max(1, |w|):
  * the central difference (L(w+h) - L(w-h)) / 2h against the symbolic gradient g, as
- * |g - fd| / (|g| + |fd| + floor). The loss is exact to a few ulps, so a quotient
+ * |g - fd| / (|g| + |fd| + least). The loss is exact to a few ulps, so a quotient
  * carries rounding noise of up to about 1e-9 (1 + |L|), and a gradient element of 1e-6
- * cannot be measured better than to 1e-3 of itself. The floor (1e-3 of the parameter's
+ * cannot be measured better than to 1e-3 of itself. `least` (1e-3 of the parameter's
  * largest gradient, plus 1e-4 (1 + |L|)) keeps such elements from dividing rounding
- * noise by almost nothing: below it, the check is an absolute one, to tolerance * floor.
+ * noise by almost nothing: below it, the check is an absolute one, to tolerance * least.
  * When the one-sided quotients disagree, either the curvature is high or a kink of relu,
  * abs, max, min or maxto lies within h. At h/10 the first shrinks tenfold and the
  * quotients agree; a kink (unless it moved out of the smaller interval) still splits
@@ -586,11 +586,11 @@ static int check_grad(const Options *o, const Graph *g) {
       kinks += kink[k];
       if (!kink[k]) scale = fmax(scale, fabs(gr[idx[k]]) + fabs(fd[k]));
     }
-    double floor = 1e-3 * scale + 1e5 * noise, worst = 0, worst_fd = 0;
+    double least = 1e-3 * scale + 1e5 * noise, worst = 0, worst_fd = 0;
     int64_t worst_at = -1;
     for (int64_t k = 0; k < m; k++) {
       if (kink[k]) continue;
-      double gk = gr[idx[k]], e = fabs(gk - fd[k]) / (fabs(gk) + fabs(fd[k]) + floor);
+      double gk = gr[idx[k]], e = fabs(gk - fd[k]) / (fabs(gk) + fabs(fd[k]) + least);
       if (!(e <= worst)) worst = e, worst_at = idx[k], worst_fd = fd[k];
     }
     bool bad = !(worst <= o->tolerance);
