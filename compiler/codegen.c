@@ -150,27 +150,66 @@ static void strides(Shape small, Shape big, int64_t *st) {
   }
 }
 
-static LLVMValueRef linear_index(Cg *cg, LLVMValueRef *iv, const int64_t *st, int r) {
+/* A loop nest over a full index space (batch first). Adjacent dims along which every
+ * operand is laid out contiguously are collapsed into one loop: an op on f32[B, 10]
+ * operands of the same shape is one loop of 10*B iterations, not two nested ones, which
+ * vectorises better and gives LLVM less to chew on. Loop k covers full dims up to hi[k];
+ * an operand's index is the sum of iv[k] times its stride at hi[k]. */
+typedef struct Nest {
+  Shape space;
+  int r;
+  int hi[NN_MAX_RANK + 1];
+  Loop loops[NN_MAX_RANK + 1];
+  LLVMValueRef iv[NN_MAX_RANK + 1];
+} Nest;
+
+static LLVMValueRef linear_index(Cg *cg, const Nest *ns, const int64_t *st) {
   LLVMValueRef idx = i64c(cg, 0);
-  for (int d = 0; d < r; d++)
-    if (st[d]) idx = LLVMBuildAdd(cg->b, idx, LLVMBuildMul(cg->b, iv[d], i64c(cg, st[d]), ""), "");
+  for (int k = 0; k < ns->r; k++)
+    if (st[ns->hi[k]]) idx = LLVMBuildAdd(cg->b, idx, LLVMBuildMul(cg->b, ns->iv[k], i64c(cg, st[ns->hi[k]]), ""), "");
   return idx;
 }
 
-/* Reads operand `id` at the loop position, broadcasting it over `space`. */
 static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRef y);
 
-static LLVMValueRef read_operand(Cg *cg, NodeId id, Shape space, LLVMValueRef *iv, int r) {
+/* Reads operand `id` at the nest's position, broadcasting it over the nest's space. */
+static LLVMValueRef read_operand(Cg *cg, NodeId id, const Nest *ns) {
   if (cg->plan.loc[id].kind == LOC_IMM) return immediate(cg, id);
   if (cg->plan.loc[id].kind == LOC_FUSED) { /* computed here, in the consumer's loop */
     const Node *n = graph_node(cg->g, id);
-    LLVMValueRef x = read_operand(cg, n->in[0], space, iv, r);
-    LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], space, iv, r) : NULL;
+    LLVMValueRef x = read_operand(cg, n->in[0], ns);
+    LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], ns) : NULL;
     return scalar_op(cg, n, x, y);
   }
   int64_t st[NN_MAX_RANK + 1];
-  strides(graph_node(cg->g, id)->shape, space, st);
-  return LLVMBuildLoad2(cg->b, cg->f32, gep(cg, buffer(cg, id), linear_index(cg, iv, st, r)), "");
+  strides(graph_node(cg->g, id)->shape, ns->space, st);
+  return LLVMBuildLoad2(cg->b, cg->f32, gep(cg, buffer(cg, id), linear_index(cg, ns, st)), "");
+}
+
+/* The stride vectors of the buffers an operand reads (through fused nodes). */
+enum { MAX_VECS = 32 };
+typedef struct Vecs {
+  int64_t st[MAX_VECS][NN_MAX_RANK + 1];
+  int n;
+  bool overflow;
+} Vecs;
+
+static void add_vec(Vecs *v, Shape of, Shape space) {
+  if (v->n == MAX_VECS) {
+    v->overflow = true;
+    return;
+  }
+  strides(of, space, v->st[v->n++]);
+}
+
+static void add_operand(Cg *cg, Vecs *v, NodeId id, Shape space) {
+  if (cg->plan.loc[id].kind == LOC_IMM) return;
+  const Node *n = graph_node(cg->g, id);
+  if (cg->plan.loc[id].kind == LOC_FUSED) {
+    for (int k = 0; k < op_info[n->op].arity; k++) add_operand(cg, v, n->in[k], space);
+    return;
+  }
+  add_vec(v, n->shape, space);
 }
 
 static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRef y) {
@@ -219,29 +258,45 @@ static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRe
   }
 }
 
-/* Opens one loop per dim of `space`; iv receives the induction variables. */
-static int open_loops(Cg *cg, Shape space, Loop *loops, LLVMValueRef *iv) {
+/* Opens the loops over `space`, collapsing adjacent dims where every vector in v (NULL:
+ * collapse nothing) is contiguous across them. */
+static void open_nest(Cg *cg, Shape space, const Vecs *v, Nest *ns) {
   LLVMValueRef dims[NN_MAX_RANK + 1];
-  int r = full_dims(cg, space, dims);
-  for (int d = 0; d < r; d++) iv[d] = loop_begin(cg, dims[d], &loops[d]);
-  return r;
+  int full = full_dims(cg, space, dims);
+  int64_t stat[NN_MAX_RANK + 1]; /* static extents; the batch (dim 0) is never needed */
+  for (int d = space.batched; d < full; d++) stat[d] = space.dim[d - space.batched];
+  ns->space = space;
+  ns->r = 0;
+  LLVMValueRef ext[NN_MAX_RANK + 1];
+  for (int d = 0; d < full; d++) {
+    bool merge = d > 0 && v && !v->overflow;
+    for (int i = 0; merge && i < v->n; i++) merge = v->st[i][d - 1] == v->st[i][d] * stat[d];
+    if (merge) {
+      ext[ns->r - 1] = LLVMBuildMul(cg->b, ext[ns->r - 1], dims[d], "");
+      ns->hi[ns->r - 1] = d;
+    } else {
+      ext[ns->r] = dims[d];
+      ns->hi[ns->r++] = d;
+    }
+  }
+  for (int k = 0; k < ns->r; k++) ns->iv[k] = loop_begin(cg, ext[k], &ns->loops[k]);
 }
 
-static void close_loops(Cg *cg, Loop *loops, int r) {
-  for (int d = r - 1; d >= 0; d--) loop_end(cg, &loops[d]);
+static void close_nest(Cg *cg, Nest *ns) {
+  for (int k = ns->r - 1; k >= 0; k--) loop_end(cg, &ns->loops[k]);
 }
 
 /* dst[i] = op(operands broadcast to dst_shape) over dst_shape's index space. */
 static void emit_elementwise(Cg *cg, LLVMValueRef dst, Shape dst_shape, const Node *n) {
-  Loop loops[NN_MAX_RANK + 1];
-  LLVMValueRef iv[NN_MAX_RANK + 1];
-  int r = open_loops(cg, dst_shape, loops, iv);
-  LLVMValueRef x = read_operand(cg, n->in[0], dst_shape, iv, r);
-  LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], dst_shape, iv, r) : NULL;
-  int64_t st[NN_MAX_RANK + 1];
-  strides(dst_shape, dst_shape, st);
-  LLVMBuildStore(cg->b, scalar_op(cg, n, x, y), gep(cg, dst, linear_index(cg, iv, st, r)));
-  close_loops(cg, loops, r);
+  Vecs v = {0};
+  add_vec(&v, dst_shape, dst_shape);
+  for (int k = 0; k < op_info[n->op].arity; k++) add_operand(cg, &v, n->in[k], dst_shape);
+  Nest ns;
+  open_nest(cg, dst_shape, &v, &ns);
+  LLVMValueRef x = read_operand(cg, n->in[0], &ns);
+  LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], &ns) : NULL;
+  LLVMBuildStore(cg->b, scalar_op(cg, n, x, y), gep(cg, dst, linear_index(cg, &ns, v.st[0])));
+  close_nest(cg, &ns);
 }
 
 /* dst (shape dst_shape) = src broadcast up to it; src may be an immediate. */
@@ -266,18 +321,18 @@ static void emit_reduce(Cg *cg, NodeId id) {
   LLVMValueRef dst = buffer(cg, id);
   emit_fill(cg, dst, count(cg, n->shape), f32c(cg, is_max ? -1.0 / 0.0 : 0));
   Shape space = graph_node(cg->g, n->in[0])->shape;
-  Loop loops[NN_MAX_RANK + 1];
-  LLVMValueRef iv[NN_MAX_RANK + 1];
-  int r = open_loops(cg, space, loops, iv);
-  LLVMValueRef x = read_operand(cg, n->in[0], space, iv, r);
-  int64_t st[NN_MAX_RANK + 1];
-  strides(n->shape, space, st);
-  LLVMValueRef p = gep(cg, dst, linear_index(cg, iv, st, r));
+  Vecs vs = {0};
+  add_vec(&vs, n->shape, space); /* the output, with stride 0 along the summed axes */
+  add_operand(cg, &vs, n->in[0], space);
+  Nest ns;
+  open_nest(cg, space, &vs, &ns);
+  LLVMValueRef x = read_operand(cg, n->in[0], &ns);
+  LLVMValueRef p = gep(cg, dst, linear_index(cg, &ns, vs.st[0]));
   LLVMValueRef acc = LLVMBuildLoad2(cg->b, cg->f32, p, "");
   LLVMValueRef v = is_max ? LLVMBuildSelect(cg->b, LLVMBuildFCmp(cg->b, LLVMRealOGE, acc, x, ""), acc, x, "")
                           : LLVMBuildFAdd(cg->b, acc, x, "");
   LLVMBuildStore(cg->b, v, p);
-  close_loops(cg, loops, r);
+  close_nest(cg, &ns);
 }
 
 /* Element i of a node's value, viewed flat; immediates are the same everywhere. */
@@ -368,28 +423,26 @@ static void emit_gather(Cg *cg, NodeId id) {
   int64_t k = zs.dim[zs.rank - 1];
   Shape zrows = zs;
   zrows.rank--;
-  Loop loops[NN_MAX_RANK + 1];
-  LLVMValueRef iv[NN_MAX_RANK + 1];
-  int r = open_loops(cg, n->shape, loops, iv);
-  LLVMValueRef y = LLVMBuildFPToSI(cg->b, read_operand(cg, n->in[1], n->shape, iv, r), cg->i64, "");
+  Nest ns;
+  open_nest(cg, n->shape, NULL, &ns);
+  LLVMValueRef y = LLVMBuildFPToSI(cg->b, read_operand(cg, n->in[1], &ns), cg->i64, "");
   y = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, y, i64c(cg, 0), ""), i64c(cg, 0), y, "");
   y = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGE, y, i64c(cg, k), ""), i64c(cg, k - 1), y, "");
   int64_t st[NN_MAX_RANK + 1];
   strides(zrows, n->shape, st);
-  LLVMValueRef row = LLVMBuildMul(cg->b, linear_index(cg, iv, st, r), i64c(cg, k), "");
+  LLVMValueRef row = LLVMBuildMul(cg->b, linear_index(cg, &ns, st), i64c(cg, k), "");
   LLVMValueRef x = load_flat(cg, n->in[0], LLVMBuildAdd(cg->b, row, y, ""));
   strides(n->shape, n->shape, st);
-  LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, iv, st, r)));
-  close_loops(cg, loops, r);
+  LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, &ns, st)));
+  close_nest(cg, &ns);
 }
 
 /* transpose of per-sample matrices: out[b, i, j] = in[b, j, i] */
 static void emit_transpose(Cg *cg, NodeId id) {
   const Node *n = graph_node(cg->g, id);
   Shape os = n->shape;
-  Loop loops[NN_MAX_RANK + 1];
-  LLVMValueRef iv[NN_MAX_RANK + 1];
-  int r = open_loops(cg, os, loops, iv);
+  Nest ns;
+  open_nest(cg, os, NULL, &ns);
   int64_t p = os.dim[1], q = os.dim[0]; /* the input is [p, q] */
   int64_t in_st[NN_MAX_RANK + 1] = {0}, out_st[NN_MAX_RANK + 1];
   int d = 0;
@@ -397,10 +450,10 @@ static void emit_transpose(Cg *cg, NodeId id) {
   in_st[d++] = 1;
   in_st[d++] = q;
   (void)p;
-  LLVMValueRef x = load_flat(cg, n->in[0], linear_index(cg, iv, in_st, r));
+  LLVMValueRef x = load_flat(cg, n->in[0], linear_index(cg, &ns, in_st));
   strides(os, os, out_st);
-  LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, iv, out_st, r)));
-  close_loops(cg, loops, r);
+  LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, &ns, out_st)));
+  close_nest(cg, &ns);
 }
 
 /* The rows/cols of a matmul operand viewed as a matrix. */
@@ -677,57 +730,75 @@ static void emit_update_elem(Cg *cg, const Update *u, int kind, LLVMValueRef wp,
   LLVMBuildStore(b, nw, wp);
 }
 
-/* Emits `body(kind)` once per update kind, behind a switch on the run-time kind. */
-typedef void (*KindBody)(Cg *cg, const Update *u, int kind, void *ctx);
+/* The update loops, one internal function per kind:
+ *   void nnc_update_K(float *w, float *s, const float *g, int64_t n, const nnrt_update *u)
+ * Every parameter's update calls one of them, so each loop is generated (and vectorised)
+ * once rather than once per parameter and kind. */
+static LLVMTypeRef update_struct(Cg *cg) {
+  return LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->i32, cg->f32, cg->f32, cg->f32, cg->f32, cg->f32, cg->ptr},
+                                 7, false);
+}
 
-static void switch_on_kind(Cg *cg, LLVMValueRef kind, const Update *u, KindBody body, void *ctx) {
+static LLVMValueRef load_field(Cg *cg, LLVMValueRef up, unsigned f) {
+  LLVMTypeRef ty = f == 0 ? cg->i32 : f == 6 ? cg->ptr : cg->f32;
+  return LLVMBuildLoad2(cg->b, ty, LLVMBuildStructGEP2(cg->b, update_struct(cg), up, f, ""), "");
+}
+
+static void emit_update_functions(Cg *cg) {
+  LLVMTypeRef args[5] = {cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->ptr};
+  cg->update_fn_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), args, 5, false);
+  static const char *const names[] = {NULL, "nnc_update_sgd", "nnc_update_momentum", "nnc_update_nesterov",
+                                      "nnc_update_rmsprop"};
+  LLVMValueRef saved_fn = cg->fn;
+  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
+  for (int k = 1; k <= 4; k++) {
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, names[k], cg->update_fn_ty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    cg->fn = fn;
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    LLVMValueRef w = LLVMGetParam(fn, 0), st = LLVMGetParam(fn, 1), g = LLVMGetParam(fn, 2);
+    LLVMValueRef up = LLVMGetParam(fn, 4);
+    Update u = {load_field(cg, up, 1), load_field(cg, up, 2), load_field(cg, up, 3), load_field(cg, up, 4),
+                load_field(cg, up, 5), NULL};
+    Loop l;
+    LLVMValueRef i = loop_begin(cg, LLVMGetParam(fn, 3), &l);
+    emit_update_elem(cg, &u, k, gep(cg, w, i), gep(cg, st, i), LLVMBuildLoad2(cg->b, cg->f32, gep(cg, g, i), ""));
+    loop_end(cg, &l);
+    LLVMBuildRetVoid(cg->b);
+    cg->update_fn[k] = fn;
+  }
+  cg->fn = saved_fn;
+  if (saved_bb) LLVMPositionBuilderAtEnd(cg->b, saved_bb);
+}
+
+/* Calls the update function of the run-time kind on w[0..n), s[0..n), g[0..n). */
+static void call_update(Cg *cg, LLVMValueRef kind, LLVMValueRef w, LLVMValueRef st, LLVMValueRef g,
+                        LLVMValueRef n, LLVMValueRef up) {
   LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "updated");
   LLVMValueRef sw = LLVMBuildSwitch(cg->b, kind, join, 4);
   for (int k = 1; k <= 4; k++) {
     LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "kind");
     LLVMAddCase(sw, LLVMConstInt(cg->i32, (unsigned long long)k, false), bb);
     LLVMPositionBuilderAtEnd(cg->b, bb);
-    body(cg, u, k, ctx);
+    LLVMBuildCall2(cg->b, cg->update_fn_ty, cg->update_fn[k], (LLVMValueRef[]){w, st, g, n, up}, 5, "");
     LLVMBuildBr(cg->b, join);
   }
   LLVMPositionBuilderAtEnd(cg->b, join);
 }
 
-typedef struct ParamUpdate {
-  int param;
-  NodeId grad;      /* the gradient node, read element by element */
-  NodeId mm;        /* the outer product x^T dy, when fused */
-} ParamUpdate;
-
-/* w[k] from the gradient node's value. */
-static void body_from_grad(Cg *cg, const Update *u, int kind, void *ctx) {
-  const ParamUpdate *pu = ctx;
-  const GraphParam *p = &cg->g->params[pu->param];
-  Loop loops[NN_MAX_RANK + 1];
-  LLVMValueRef iv[NN_MAX_RANK + 1];
-  int r = open_loops(cg, p->shape, loops, iv);
-  int64_t st[NN_MAX_RANK + 1];
-  strides(p->shape, p->shape, st);
-  LLVMValueRef k = LLVMBuildAdd(cg->b, i64c(cg, p->offset), linear_index(cg, iv, st, r), "");
-  LLVMValueRef g = read_operand(cg, pu->grad, p->shape, iv, r);
-  emit_update_elem(cg, u, kind, gep(cg, cg->params, k), gep(cg, u->state, k), g);
-  close_loops(cg, loops, r);
-}
-
-/* w[i, j] from the outer product itself, g[i, j] = sum over rows r of x[r, i] * dy[r, j],
- * one row of W at a time: the row of g is built in the (L1-resident) scratch row of the
- * gradient buffer, then consumed at once by the update. Every inner loop runs along j,
- * contiguous in W, dy and the scratch row, so all of them vectorise. */
-static void body_outer(Cg *cg, const Update *u, int kind, void *ctx) {
-  const ParamUpdate *pu = ctx;
-  const GraphParam *p = &cg->g->params[pu->param];
-  const Node *mm = graph_node(cg->g, pu->mm);
+/* The fused outer product: g[i, :] = sum over rows r of x[r, i] * dy[r, :], one row of W
+ * at a time, built in the (L1-resident) scratch row of the gradient buffer and consumed
+ * at once by the update. Every inner loop runs along the row, so all of them vectorise. */
+static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind, LLVMValueRef state,
+                              LLVMValueRef up) {
+  const GraphParam *p = &cg->g->params[param];
+  const Node *mm = graph_node(cg->g, mmid);
   Shape dys = graph_node(cg->g, mm->in[1])->shape;
   LLVMValueRef rows_a;
   int64_t n, m = dys.dim[dys.rank - 1];
   matrix_view(cg, graph_node(cg->g, mm->in[0])->shape, &rows_a, &n);
   LLVMValueRef a = buffer(cg, mm->in[0]), dy = buffer(cg, mm->in[1]), mm_ = i64c(cg, m), nn = i64c(cg, n);
-  Loop li, lj, lr, lj2, lj3;
+  Loop li, lj, lr, lj2;
   LLVMValueRef i = loop_begin(cg, nn, &li);
   LLVMValueRef base = LLVMBuildAdd(cg->b, i64c(cg, p->offset), LLVMBuildMul(cg->b, i, mm_, ""), "row");
   LLVMValueRef row = gep(cg, cg->grads, base);
@@ -748,18 +819,14 @@ static void body_outer(Cg *cg, const Update *u, int kind, void *ctx) {
   LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, LLVMBuildLoad2(cg->b, cg->f32, rp, ""), t, ""), rp);
   loop_end(cg, &lj2);
   loop_end(cg, &lr);
-  /* the update of W's row i */
-  LLVMValueRef j3 = loop_begin(cg, mm_, &lj3);
-  LLVMValueRef k = LLVMBuildAdd(cg->b, base, j3, "");
-  emit_update_elem(cg, u, kind, gep(cg, cg->params, k), gep(cg, u->state, k),
-                   LLVMBuildLoad2(cg->b, cg->f32, gep(cg, row, j3), ""));
-  loop_end(cg, &lj3);
+  call_update(cg, kind, gep(cg, cg->params, base), gep(cg, state, base), row, mm_, up);
   loop_end(cg, &li);
 }
 
 /* float train_update(params, grads, inputs, metrics, arena, batch, max_batch, update) */
 static void emit_train_update(Cg *cg) {
   const Graph *g = cg->g;
+  emit_update_functions(cg);
   LLVMTypeRef args[8] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->ptr};
   begin_function(cg, "nnc_train_update", LLVMFunctionType(cg->f32, args, 8, false));
   cg->params = LLVMGetParam(cg->fn, 0);
@@ -775,57 +842,60 @@ static void emit_train_update(Cg *cg) {
   uint32_t *uses = calloc(g->count, sizeof *uses);
   for (NodeId id = 1; id < g->count; id++)
     for (int k = 0; k < op_info[g->nodes[id].op].arity; k++) uses[g->nodes[id].in[k]]++;
-  ParamUpdate *pus = calloc((size_t)g->nparams + 1, sizeof *pus);
+  NodeId *outer = calloc((size_t)g->nparams + 1, sizeof *outer);
   bool *need = calloc(g->count, sizeof(bool));
   mark(g, g->loss, need);
   for (int i = 0; i < g->nmetrics; i++) mark(g, g->metrics[i].node, need);
   for (int i = 0; i < g->nparams; i++) {
-    pus[i] = (ParamUpdate){i, g->params[i].grad, plan_outer_product(g, i, uses)};
-    if (pus[i].mm) { /* its operands, not the product */
-      need[graph_node(g, pus[i].mm)->in[0]] = need[graph_node(g, pus[i].mm)->in[1]] = true;
-    } else {
+    outer[i] = plan_outer_product(g, i, uses);
+    if (outer[i]) /* its operands, not the product */
+      need[graph_node(g, outer[i])->in[0]] = need[graph_node(g, outer[i])->in[1]] = true;
+    else
       mark(g, g->params[i].grad, need);
-    }
   }
   emit_nodes(cg, need);
   store_metrics(cg, metrics);
   LLVMValueRef loss = scalar_result(cg, g->loss);
 
   /* the update, after every node has read the parameters */
-  LLVMTypeRef ut = LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->i32, cg->f32, cg->f32, cg->f32, cg->f32, cg->f32, cg->ptr}, 7, false);
-  LLVMValueRef fields[7];
-  for (unsigned f = 0; f < 7; f++)
-    fields[f] = LLVMBuildLoad2(cg->b, f == 0 ? cg->i32 : f == 6 ? cg->ptr : cg->f32,
-                               LLVMBuildStructGEP2(cg->b, ut, up, f, ""), "");
-  Update u = {fields[1], fields[2], fields[3], fields[4], fields[5], fields[6]};
+  LLVMValueRef kind = load_field(cg, up, 0), state = load_field(cg, up, 6);
   for (int i = 0; i < g->nparams; i++) {
-    ParamUpdate *pu = &pus[i];
-    if (!pu->mm) {
-      switch_on_kind(cg, fields[0], &u, body_from_grad, pu);
+    const GraphParam *p = &g->params[i];
+    LLVMValueRef off = i64c(cg, p->offset), size = i64c(cg, shape_size(p->shape));
+    LLVMValueRef w = gep(cg, cg->params, off), st = gep(cg, state, off);
+    if (!outer[i]) {
+      NodeId gr = p->grad;
+      LLVMValueRef gp;
+      if (cg->plan.loc[gr].kind == LOC_IMM) { /* a constant gradient: spell it out */
+        gp = gep(cg, cg->grads, off);
+        emit_copy(cg, gp, p->shape, gr);
+      } else {
+        gp = buffer(cg, gr);
+      }
+      call_update(cg, kind, w, st, gp, size, up);
       continue;
     }
     /* small batches: the fused pass; large ones: one GEMM, then the update */
     LLVMValueRef rows_a;
     int64_t n;
-    matrix_view(cg, graph_node(g, graph_node(g, pu->mm)->in[0])->shape, &rows_a, &n);
-    LLVMValueRef gptr = buffer(cg, pu->mm);
-    (void)gptr;
+    matrix_view(cg, graph_node(g, graph_node(g, outer[i])->in[0])->shape, &rows_a, &n);
+    LLVMValueRef gp = buffer(cg, outer[i]);
     LLVMBasicBlockRef fused = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "fused");
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "param_done");
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLE, rows_a, i64c(cg, 4), ""), fused, gemm);
     LLVMPositionBuilderAtEnd(cg->b, fused);
-    switch_on_kind(cg, fields[0], &u, body_outer, pu);
+    emit_outer_update(cg, i, outer[i], kind, state, up);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, gemm);
-    emit_matmul(cg, pu->mm);
-    switch_on_kind(cg, fields[0], &u, body_from_grad, pu);
+    emit_matmul(cg, outer[i]);
+    call_update(cg, kind, w, st, gp, size, up);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, done);
   }
   LLVMBuildRet(cg->b, loss);
   free(need);
-  free(pus);
+  free(outer);
   free(uses);
   cg->train_update = cg->fn;
 }
