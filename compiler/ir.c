@@ -272,8 +272,12 @@ NodeId ir_unary(Graph *g, OpKind op, NodeId a) {
   const Node *na = &g->nodes[a];
   if (na->op == OP_CONST) return ir_const(g, fold_unary(op, na->value), na->shape);
   if (op == OP_NEG && na->op == OP_NEG) return na->in[0];
-  /* f(broadcast(x)) = broadcast(f(x)): compute once, before the copies */
-  if (na->op == OP_BROADCAST) return ir_broadcast(g, ir_unary(g, op, na->in[0]), na->shape);
+  /* f(broadcast(x)) = broadcast(f(x)): compute once, before the copies. The inner call
+   * may grow the node array, so nothing may be read through `na` after it. */
+  if (na->op == OP_BROADCAST) {
+    Shape s = na->shape;
+    return ir_broadcast(g, ir_unary(g, op, na->in[0]), s);
+  }
   return ir_intern(g, make(op, na->shape, a, 0));
 }
 

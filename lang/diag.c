@@ -20,6 +20,7 @@ static int nerrors;
 
 void diag_set_output(FILE *out) { diag_out = out; }
 int diag_error_count(void) { return nerrors; }
+void diag_reset(void) { nerrors = 0; }
 
 static const char *level_name(DiagLevel level) {
   switch (level) {

@@ -80,6 +80,7 @@ void diag_vreport(DiagLevel level, SrcLoc loc, const char *fmt, va_list ap);
 #define diag_warning(loc, ...) diag_report(DIAG_WARNING, (loc), __VA_ARGS__)
 #define diag_note(loc, ...) diag_report(DIAG_NOTE, (loc), __VA_ARGS__)
 int diag_error_count(void);
+void diag_reset(void); /* the error count back to 0: for many compilations in one process */
 void diag_set_output(FILE *out); /* default stderr */
 /* Internal compiler bugs, never user mistakes. */
 _Noreturn void nnc_unreachable_at(const char *file, int line, const char *msg);

@@ -370,6 +370,17 @@ int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, ch
                (long long)s->perm[i]);
       goto out;
     }
+  /* Counters only grow from 0, and a resumed epoch goes on from batch_pos in the
+   * permutation: train.c indexes it from there. */
+  if (!r.bad && (s->epoch < 0 || s->t < 0 || s->seen < 0 || s->steps < 0 || s->batch_pos < 0 ||
+                 s->batch_pos > s->n_perm)) {
+    snprintf(err, errlen,
+             "%s: error: malformed checkpoint: epoch %lld, %lld updates, %lld samples in %lld "
+             "steps, at sample %lld of a permutation of %lld",
+             path, (long long)s->epoch, (long long)s->t, (long long)s->seen,
+             (long long)s->steps, (long long)s->batch_pos, (long long)s->n_perm);
+    goto out;
+  }
   uint32_t sc = get_u32(&r, "the state count"), np = get_u32(&r, "the parameter count");
   if (r.bad) goto out;
   if (sc > 8) {

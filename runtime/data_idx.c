@@ -100,7 +100,9 @@ int rt_idx_parse(const char *name, RtBytes *b, RtArray *a, char *err, size_t err
              name, rank, hdr, len);
     goto out;
   }
-  uint64_t count = 1;
+  /* bound: the product of the nonzero dims, so that a file of 0 samples cannot declare
+   * samples too large to count (count stays 0 and would check nothing). */
+  uint64_t count = 1, bound = 1;
   char shape[96];
   size_t used = 0;
   shape[0] = 0;
@@ -112,10 +114,11 @@ int rt_idx_parse(const char *name, RtBytes *b, RtArray *a, char *err, size_t err
       goto out;
     }
     a->dims[k] = dim;
-    if (dim && count > UINT64_MAX / dim / 8) {
+    if (dim && bound > UINT64_MAX / dim / 8) {
       snprintf(err, errlen, "%s: error: IDX dimensions are too large", name);
       goto out;
     }
+    if (dim) bound *= dim;
     count *= dim;
     if (used < sizeof shape)
       used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%u", k ? "x" : "", dim);

@@ -122,7 +122,7 @@ int rt_npy_parse(const char *name, RtBytes *b, RtArray *a, char *err, size_t err
   }
   const char *q = shape + 1;
   int rank = 0;
-  uint64_t count = 1;
+  uint64_t count = 1, bound = 1; /* bound: the product of the nonzero dims (see data_idx.c) */
   for (;;) {
     while (*q == ' ') q++;
     if (*q == ')') break;
@@ -135,10 +135,11 @@ int rt_npy_parse(const char *name, RtBytes *b, RtArray *a, char *err, size_t err
     errno = 0;
     char *end;
     unsigned long long v = strtoull(q, &end, 10);
-    if (errno || (v && count > UINT64_MAX / v / 8)) {
+    if (errno || (v && bound > UINT64_MAX / v / 8)) {
       snprintf(err, errlen, "%s: error: NPY shape is too large", name);
       goto out;
     }
+    if (v) bound *= v;
     a->dims[rank++] = (int64_t)v;
     count *= v;
     q = end;

@@ -43,7 +43,9 @@ int rt_gunzip(const char *name, const unsigned char *src, size_t n, RtBytes *b, 
   if (n >= 18) {
     const unsigned char *t = src + n - 4;
     size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
-    if (isize > guess) guess = isize + 1; /* +1: the end of the stream is seen at once */
+    /* +1: the end of the stream is seen at once. A trailer claiming more than deflate's
+     * best ratio (1032:1) is corrupt: believing it would allocate up to 4 GiB up front. */
+    if (isize > guess && isize / 1032 <= n) guess = isize + 1;
   }
   if (grow(&out, &cap, guess)) goto oom;
   z_stream z;

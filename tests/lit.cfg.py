@@ -6,7 +6,7 @@ import lit.formats
 config.name = "nnc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".nn", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in", "fuzz"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in", "corpus"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.nnc_obj_root, "tests")
 
@@ -37,3 +37,9 @@ if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 
 if config.nnc_sanitize:
     config.available_features.add("asan")
+
+# A fuzz build (-DNNC_FUZZ=ON) has the libFuzzer harnesses in %fuzz_bin; .ci/test runs its
+# tests/fuzz tests only (lit --filter fuzz/).
+if getattr(config, "nnc_fuzz", False):
+    config.available_features.add("fuzz")
+    config.substitutions.append(("%fuzz_bin", config.nnc_fuzz_bin_dir))
