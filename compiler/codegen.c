@@ -135,21 +135,6 @@ static int full_dims(Cg *cg, Shape s, LLVMValueRef *dims) {
   return r;
 }
 
-/* Strides (in elements) with which a tensor of shape `small` is read while iterating over
- * the full index space of `big`: 0 along axes where `small` is broadcast. */
-static void strides(Shape small, Shape big, int64_t *st) {
-  int r = 0;
-  int64_t inner = shape_size(small);
-  if (big.batched) st[r++] = small.batched ? inner : 0;
-  for (int i = 0; i < big.rank; i++) {
-    int j = i - (big.rank - small.rank);
-    int64_t stride = 1;
-    if (j >= 0)
-      for (int k = j + 1; k < small.rank; k++) stride *= small.dim[k];
-    st[r++] = (j < 0 || (small.dim[j] == 1 && big.dim[i] != 1)) ? 0 : stride;
-  }
-}
-
 /* A loop nest over a full index space (batch first). Adjacent dims along which every
  * operand is laid out contiguously are collapsed into one loop: an op on f32[B, 10]
  * operands of the same shape is one loop of 10*B iterations, not two nested ones, which
@@ -182,7 +167,7 @@ static LLVMValueRef read_operand(Cg *cg, NodeId id, const Nest *ns) {
     return scalar_op(cg, n, x, y);
   }
   int64_t st[NN_MAX_RANK + 1];
-  strides(graph_node(cg->g, id)->shape, ns->space, st);
+  shape_strides(graph_node(cg->g, id)->shape, ns->space, st);
   return LLVMBuildLoad2(cg->b, cg->f32, gep(cg, buffer(cg, id), linear_index(cg, ns, st)), "");
 }
 
@@ -199,7 +184,7 @@ static void add_vec(Vecs *v, Shape of, Shape space) {
     v->overflow = true;
     return;
   }
-  strides(of, space, v->st[v->n++]);
+  shape_strides(of, space, v->st[v->n++]);
 }
 
 static void add_operand(Cg *cg, Vecs *v, NodeId id, Shape space) {
@@ -429,10 +414,10 @@ static void emit_gather(Cg *cg, NodeId id) {
   y = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, y, i64c(cg, 0), ""), i64c(cg, 0), y, "");
   y = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSGE, y, i64c(cg, k), ""), i64c(cg, k - 1), y, "");
   int64_t st[NN_MAX_RANK + 1];
-  strides(zrows, n->shape, st);
+  shape_strides(zrows, n->shape, st);
   LLVMValueRef row = LLVMBuildMul(cg->b, linear_index(cg, &ns, st), i64c(cg, k), "");
   LLVMValueRef x = load_flat(cg, n->in[0], LLVMBuildAdd(cg->b, row, y, ""));
-  strides(n->shape, n->shape, st);
+  shape_strides(n->shape, n->shape, st);
   LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, &ns, st)));
   close_nest(cg, &ns);
 }
@@ -451,7 +436,7 @@ static void emit_transpose(Cg *cg, NodeId id) {
   in_st[d++] = q;
   (void)p;
   LLVMValueRef x = load_flat(cg, n->in[0], linear_index(cg, &ns, in_st));
-  strides(os, os, out_st);
+  shape_strides(os, os, out_st);
   LLVMBuildStore(cg->b, x, gep(cg, buffer(cg, id), linear_index(cg, &ns, out_st)));
   close_nest(cg, &ns);
 }

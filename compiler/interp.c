@@ -38,20 +38,6 @@ static int full_dims(const Ev *ev, Shape s, int64_t *dims) {
   return r;
 }
 
-/* codegen.c's strides(): how `small` is read while walking `big`'s index space, 0 along
- * the axes where it is broadcast (including the batch axis of an unbatched value). */
-static void strides(Shape small, Shape big, int64_t *st) {
-  int r = 0;
-  int64_t inner = shape_size(small);
-  if (big.batched) st[r++] = small.batched ? inner : 0;
-  for (int i = 0; i < big.rank; i++) {
-    int j = i - (big.rank - small.rank);
-    int64_t stride = 1;
-    if (j >= 0)
-      for (int k = j + 1; k < small.rank; k++) stride *= small.dim[k];
-    st[r++] = (j < 0 || (small.dim[j] == 1 && big.dim[i] != 1)) ? 0 : stride;
-  }
-}
 
 static int64_t dot_index(const int64_t *iv, const int64_t *st, int r) {
   int64_t k = 0;
@@ -115,8 +101,8 @@ static void k_elementwise(Ev *ev, NodeId id, double *out) {
   int64_t dims[NN_MAX_RANK + 1], iv[NN_MAX_RANK + 1] = {0}, sa[NN_MAX_RANK + 1], sb[NN_MAX_RANK + 1];
   int r = full_dims(ev, n->shape, dims);
   if (space_empty(dims, r)) return;
-  strides(*shape_of(ev, n->in[0]), n->shape, sa);
-  if (arity > 1) strides(*shape_of(ev, n->in[1]), n->shape, sb);
+  shape_strides(*shape_of(ev, n->in[0]), n->shape, sa);
+  if (arity > 1) shape_strides(*shape_of(ev, n->in[1]), n->shape, sb);
   const double *a = ev->val[n->in[0]], *b = arity > 1 ? ev->val[n->in[1]] : NULL;
   int64_t k = 0; /* the output is dense in the same index order */
   do {
@@ -140,8 +126,8 @@ static void k_reduce(Ev *ev, NodeId id, double *out) {
   int64_t dims[NN_MAX_RANK + 1], iv[NN_MAX_RANK + 1] = {0}, so[NN_MAX_RANK + 1], si[NN_MAX_RANK + 1];
   int r = full_dims(ev, space, dims);
   if (space_empty(dims, r)) return;
-  strides(n->shape, space, so);
-  strides(space, space, si);
+  shape_strides(n->shape, space, so);
+  shape_strides(space, space, si);
   const double *x = ev->val[n->in[0]];
   do {
     double v = x[dot_index(iv, si, r)];
@@ -237,8 +223,8 @@ static void k_gather(Ev *ev, NodeId id, double *out) {
   int64_t dims[NN_MAX_RANK + 1], iv[NN_MAX_RANK + 1] = {0}, sz[NN_MAX_RANK + 1], sy[NN_MAX_RANK + 1];
   int r = full_dims(ev, n->shape, dims);
   if (space_empty(dims, r)) return;
-  strides(zrows, n->shape, sz);
-  strides(*shape_of(ev, n->in[1]), n->shape, sy);
+  shape_strides(zrows, n->shape, sz);
+  shape_strides(*shape_of(ev, n->in[1]), n->shape, sy);
   const double *z = ev->val[n->in[0]], *y = ev->val[n->in[1]];
   int64_t o = 0;
   do {

@@ -106,6 +106,19 @@ bool shape_broadcast(Shape a, Shape b, Shape *out) {
   return true;
 }
 
+void shape_strides(Shape small, Shape big, int64_t *st) {
+  int r = 0;
+  int64_t inner = shape_size(small);
+  if (big.batched) st[r++] = small.batched ? inner : 0;
+  for (int i = 0; i < big.rank; i++) {
+    int j = i - (big.rank - small.rank);
+    int64_t stride = 1;
+    if (j >= 0)
+      for (int k = j + 1; k < small.rank; k++) stride *= small.dim[k];
+    st[r++] = (j < 0 || (small.dim[j] == 1 && big.dim[i] != 1)) ? 0 : stride;
+  }
+}
+
 bool shape_broadcastable_to(Shape small, Shape big) {
   Shape r;
   if (small.batched && !big.batched) return false;

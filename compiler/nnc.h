@@ -149,6 +149,10 @@ Shape shape_make(bool batched, int rank, const int32_t *dims);
 const char *shape_str(Shape s);
 /* Broadcast two per-sample shapes; false when incompatible. */
 bool shape_broadcast(Shape a, Shape b, Shape *out);
+/* The strides (in elements) with which a tensor of shape `small` is read while walking
+ * the full index space of `big` (batch first): 0 along every broadcast axis, including
+ * the batch axis of an unbatched value. Codegen and the interpreter both index this way. */
+void shape_strides(Shape small, Shape big, int64_t *st);
 /* Whether `small` can be broadcast up to (and summed down from) `big`. */
 bool shape_broadcastable_to(Shape small, Shape big);
 

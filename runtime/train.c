@@ -237,34 +237,20 @@ static int loop(Run *r) {
     for (int64_t pos = st->batch_pos; pos < r->end;) {
       int64_t count = r->end - pos < r->batch ? r->end - pos : r->batch;
       rt_gather(&r->train, st->perm + pos, count, r->in);
-      if (r->fused) {
-        /* the compiled step applies the update itself (see nnrt_update) */
+      float loss;
+      if (r->fused) { /* the compiled step applies the update itself (see nnrt_update) */
         lr = rt_schedule_lr(&r->sched, st->t);
         nnrt_update u = {r->fused, (float)lr, r->oc.momentum, r->oc.rho, r->oc.eps,
                          (float)o->weight_decay, st->state};
-        float loss = m->train_update(st->params, r->grads, (const float *const *)r->in, r->metrics,
-                                     r->arena, count, r->max_batch, &u);
-        st->steps++;
-        st->t++;
-        if (!isfinite(loss)) {
-          rc = diverged(r, epoch, loss);
-          goto out;
-        }
-        st->loss_sum += (double)loss * (double)count;
-        for (int32_t i = 0; i < m->n_metrics; i++)
-          st->metric_sums[i] += (double)r->metrics[i] * (double)count;
-        st->seen += count;
-        pos += count;
-        if (o->log_every > 0) {
-          wloss += loss, wsteps++;
-          for (int32_t i = 0; i < m->n_metrics; i++) r->window_metrics[i] += r->metrics[i];
-        }
-        goto updated;
+        loss = m->train_update(st->params, r->grads, (const float *const *)r->in, r->metrics,
+                               r->arena, count, r->max_batch, &u);
+      } else {
+        loss = m->train_step(st->params, r->grads, (const float *const *)r->in, r->metrics,
+                             r->arena, count, r->max_batch);
       }
-      float loss = m->train_step(st->params, r->grads, (const float *const *)r->in, r->metrics,
-                                 r->arena, count, r->max_batch);
       st->steps++;
-      if (!isfinite(loss) || !grads_finite(r->grads, pf)) {
+      /* the fused step keeps no gradient to scan: a non-finite one shows in the next loss */
+      if (!isfinite(loss) || (!r->fused && !grads_finite(r->grads, pf))) {
         rc = diverged(r, epoch, loss);
         goto out;
       }
@@ -276,6 +262,10 @@ static int loop(Run *r) {
       if (o->log_every > 0) {
         wloss += loss, wsteps++;
         for (int32_t i = 0; i < m->n_metrics; i++) r->window_metrics[i] += r->metrics[i];
+      }
+      if (r->fused) {
+        st->t++;
+        goto updated;
       }
       if (o->accumulate > 1) {
         /* The exact gradient of the mean loss over the accumulated samples. */
