@@ -52,8 +52,6 @@ const Builtin *builtin_find(const char *name) {
   return NULL;
 }
 
-const char *builtin_name(const Builtin *b) { return b->name; }
-
 /* An integer argument: a literal or an int-valued name. */
 static bool int_arg(Sema *s, Value v, const AstExpr *e, const char *what, int64_t *out) {
   if (v.kind == VAL_INT) {

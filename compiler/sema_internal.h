@@ -106,11 +106,11 @@ bool sema_find_fn(Sema *s, Module *m, const char *name, FnRef *out);
 
 /* sema_builtin.c */
 const Builtin *builtin_find(const char *name);
-const char *builtin_name(const Builtin *b);
 extern const char *const builtin_names[];
 /* Evaluates a call of a builtin with its (already evaluated) arguments. */
 Value builtin_call(Sema *s, const Builtin *b, const AstExpr *call, const AstArg *args, int nargs);
-/* Applies a function value to one tensor (for `act: relu`-style parameters). */
+/* Calls a function value (a builtin or a user function) with unevaluated arguments:
+ * named calls and function-valued parameters (`act(x)`) both come through here. */
 Value sema_apply(Sema *s, FnRef f, const AstExpr *call, const AstArg *args, int nargs);
 
 /* sema_call.c */

@@ -255,13 +255,6 @@ static const char *get_str(Rd *r, char *block, size_t *used, const char *what) {
   return s;
 }
 
-static void dims_str(const int64_t *dims, int32_t rank, char *buf, size_t len) {
-  size_t used = (size_t)snprintf(buf, len, "[");
-  for (int32_t k = 0; k < rank && used < len; k++)
-    used += (size_t)snprintf(buf + used, len - used, "%s%lld", k ? ", " : "", (long long)dims[k]);
-  if (used < len) snprintf(buf + used, len - used, "]");
-}
-
 void rt_ckpt_free(RtTrainState *s) {
   free(s->params);
   free(s->state);
@@ -413,7 +406,7 @@ int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, ch
     if (r.bad) break;
     int32_t j = 0;
     while (j < m->n_params && strcmp(m->params[j].name, name) != 0) j++;
-    dims_str(dims, (int32_t)rank, a, sizeof a);
+    rt_dims_str(dims, (int32_t)rank, a, sizeof a);
     if (j == m->n_params) {
       snprintf(err, errlen,
                "%s: error: the checkpoint (from model '%s') has parameter '%s' %s, which model "
@@ -426,7 +419,7 @@ int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, ch
     int same = (int32_t)rank == q->rank && size == q->size;
     for (int32_t k = 0; same && k < q->rank; k++) same = dims[k] == q->dims[k];
     if (!same) {
-      dims_str(q->dims, q->rank, b, sizeof b);
+      rt_dims_str(q->dims, q->rank, b, sizeof b);
       snprintf(err, errlen,
                "%s: error: parameter '%s' has shape %s in the checkpoint (from model '%s') but "
                "%s in model '%s'",
@@ -453,7 +446,7 @@ int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, ch
   }
   for (int32_t j = 0; j < m->n_params; j++)
     if (!seen[j]) {
-      dims_str(m->params[j].dims, m->params[j].rank, a, sizeof a);
+      rt_dims_str(m->params[j].dims, m->params[j].rank, a, sizeof a);
       snprintf(err, errlen,
                "%s: error: model '%s' has parameter '%s' %s, which the checkpoint (from model "
                "'%s') lacks",

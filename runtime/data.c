@@ -37,13 +37,6 @@ static RtFormat by_name(const char *path) {
   return RT_FMT_CSV;
 }
 
-static void shape_str(const int64_t *dims, int32_t rank, char *buf, size_t len) {
-  size_t used = (size_t)snprintf(buf, len, "[");
-  for (int32_t k = 0; k < rank && used < len; k++)
-    used += (size_t)snprintf(buf + used, len - used, "%s%lld", k ? ", " : "", (long long)dims[k]);
-  if (used < len) snprintf(buf + used, len - used, "]");
-}
-
 int rt_data_bind(const char *name, RtArray *a, const nnrt_model_desc *m, int32_t i,
                  RtDataset *d, char *err, size_t errlen) {
   const nnrt_tensor_desc *t = &m->inputs[i];
@@ -56,7 +49,7 @@ int rt_data_bind(const char *name, RtArray *a, const nnrt_model_desc *m, int32_t
   char type[96], shape[96];
   rt_type_str(t, type, sizeof type);
   if (!same && !(per == t->size && (frank <= 1 || t->rank <= 1))) {
-    shape_str(fdims, frank, shape, sizeof shape);
+    rt_dims_str(fdims, frank, shape, sizeof shape);
     snprintf(err, errlen,
              "%s: error: each sample has shape %s (%lld value%s), but input '%s' is %s (%lld "
              "value%s)",

@@ -114,6 +114,13 @@ const char *rt_dtype_name(int32_t dtype) {
   return "?";
 }
 
+void rt_dims_str(const int64_t *dims, int32_t rank, char *buf, size_t len) {
+  size_t used = (size_t)snprintf(buf, len, "[");
+  for (int32_t k = 0; k < rank && used < len; k++)
+    used += (size_t)snprintf(buf + used, len - used, "%s%lld", k ? ", " : "", (long long)dims[k]);
+  if (used < len) snprintf(buf + used, len - used, "]");
+}
+
 void rt_type_str(const nnrt_tensor_desc *t, char *buf, size_t len) {
   if (t->dtype == NNRT_CLASS) {
     snprintf(buf, len, "class[%lld]", (long long)t->classes);

@@ -151,6 +151,8 @@ void rt_gather(const RtDataset *d, const int64_t *idx, int64_t count, float *con
 const char *rt_dtype_name(int32_t dtype); /* "f32", "u8", "class" */
 /* "u8[28, 28]", "class[10]", "f32" (scalar) into buf. */
 void rt_type_str(const nnrt_tensor_desc *t, char *buf, size_t len);
+/* "[60000, 28, 28]": a shape as data and checkpoint messages print it. */
+void rt_dims_str(const int64_t *dims, int32_t rank, char *buf, size_t len);
 
 /* ---- data_csv.c: the CSV reader ---- */
 typedef struct RtCsvOptions {
