@@ -15,6 +15,7 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -449,6 +450,33 @@ static void matrix_view(Cg *cg, Shape s, LLVMValueRef *nrows, int64_t *ncols) {
   *ncols = s.dim[s.rank - 1];
 }
 
+/* y[0, :N) = x[0, :K) B[K, N] as a sum of the rows of B scaled by x, skipping the rows
+ * where x is zero: the input of a first layer is often half zeros (Fashion-MNIST's
+ * background), and B, the weight matrix, is then read half. A zero x[i] adds +-0 to
+ * each sum, which changes nothing unless B's row holds an inf or NaN; a NaN x[i] takes
+ * the full path (the test is "unordered or not equal"). */
+static void emit_row_times_matrix(Cg *cg, LLVMValueRef y, LLVMValueRef x, LLVMValueRef bm, LLVMValueRef k,
+                                  int64_t ncols) {
+  LLVMValueRef nc = i64c(cg, ncols);
+  emit_fill(cg, y, nc, f32c(cg, 0));
+  Loop li, lj;
+  LLVMValueRef i = loop_begin(cg, k, &li);
+  LLVMValueRef xi = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, x, i), "xi");
+  LLVMBasicBlockRef add = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "add_row");
+  LLVMBasicBlockRef skip = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "next_row");
+  LLVMBuildCondBr(cg->b, LLVMBuildFCmp(cg->b, LLVMRealUNE, xi, f32c(cg, 0), ""), add, skip);
+  LLVMPositionBuilderAtEnd(cg->b, add);
+  LLVMValueRef brow = gep(cg, bm, LLVMBuildMul(cg->b, i, nc, ""));
+  LLVMValueRef j = loop_begin(cg, nc, &lj);
+  LLVMValueRef yp = gep(cg, y, j);
+  LLVMValueRef t = LLVMBuildFMul(cg->b, xi, LLVMBuildLoad2(cg->b, cg->f32, gep(cg, brow, j), ""), "");
+  LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, LLVMBuildLoad2(cg->b, cg->f32, yp, ""), t, ""), yp);
+  loop_end(cg, &lj);
+  LLVMBuildBr(cg->b, skip);
+  LLVMPositionBuilderAtEnd(cg->b, skip);
+  loop_end(cg, &li);
+}
+
 static void emit_matmul(Cg *cg, NodeId id) {
   enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
   const Node *n = graph_node(cg->g, id);
@@ -491,7 +519,13 @@ static void emit_matmul(Cg *cg, NodeId id) {
   LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
   LLVMBuildBr(cg->b, done);
   LLVMPositionBuilderAtEnd(cg->b, one);
-  /* y = op(B)^T x: B stored [rb, cb]; without tb it is [K, N], so y = B^T x */
+  if (!tb) {
+    emit_row_times_matrix(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), k, cb);
+    LLVMBuildBr(cg->b, done);
+    LLVMPositionBuilderAtEnd(cg->b, done);
+    return;
+  }
+  /* y = B x: B stored [N, K] (tb) */
   LLVMValueRef gv[11] = {
       LLVMConstInt(i32, ROW_MAJOR, false),
       LLVMConstInt(i32, tb ? NO_TRANS : TRANS, false),
@@ -677,13 +711,23 @@ typedef struct Update {
 } Update;
 
 /* One parameter element's update, in the runtime's order of float operations (optim.c):
- * g += wd*w (L2, when wd != 0), then the rule of `kind`. */
+ * g += wd*w (L2, when wd != 0), then the rule of `kind`. g == NULL is the update by a
+ * gradient known to be zero with wd == 0: the same rule with g = +0, minus the work that
+ * cannot change anything (sgd's step, RMSprop's step of lr*0/d, which leaves w as it is). */
 static void emit_update_elem(Cg *cg, const Update *u, int kind, LLVMValueRef wp, LLVMValueRef sp,
                              LLVMValueRef g) {
   LLVMBuilderRef b = cg->b;
-  LLVMValueRef w = LLVMBuildLoad2(b, cg->f32, wp, "w");
-  LLVMValueRef has_wd = LLVMBuildFCmp(b, LLVMRealUNE, u->wd, f32c(cg, 0), "");
-  g = LLVMBuildSelect(b, has_wd, LLVMBuildFAdd(b, g, LLVMBuildFMul(b, u->wd, w, ""), ""), g, "g");
+  bool zero = g == NULL;
+  if (zero && kind == 1) return;
+  LLVMValueRef w = NULL;
+  if (zero) {
+    g = f32c(cg, 0);
+  } else {
+    w = LLVMBuildLoad2(b, cg->f32, wp, "w");
+    LLVMValueRef has_wd = LLVMBuildFCmp(b, LLVMRealUNE, u->wd, f32c(cg, 0), "");
+    g = LLVMBuildSelect(b, has_wd, LLVMBuildFAdd(b, g, LLVMBuildFMul(b, u->wd, w, ""), ""), g, "g");
+  }
+  if (zero && kind != 4) w = LLVMBuildLoad2(b, cg->f32, wp, "w");
   LLVMValueRef nw;
   switch (kind) {
   case 1: /* sgd */
@@ -704,9 +748,10 @@ static void emit_update_elem(Cg *cg, const Update *u, int kind, LLVMValueRef wp,
   }
   default: { /* rmsprop */
     LLVMValueRef one_minus = LLVMBuildFSub(b, f32c(cg, 1), u->rho, "");
-    LLVMValueRef sq = LLVMBuildFMul(b, LLVMBuildFMul(b, one_minus, g, ""), g, "");
+    LLVMValueRef sq = zero ? g : LLVMBuildFMul(b, LLVMBuildFMul(b, one_minus, g, ""), g, "");
     LLVMValueRef sv = LLVMBuildFAdd(b, LLVMBuildFMul(b, u->rho, LLVMBuildLoad2(b, cg->f32, sp, ""), ""), sq, "s");
     LLVMBuildStore(b, sv, sp);
+    if (zero) return; /* w - (lr*0)/d == w */
     LLVMValueRef d = LLVMBuildFAdd(b, intrinsic(cg, "llvm.sqrt", &sv, 1), u->eps, "");
     nw = LLVMBuildFSub(b, w, LLVMBuildFDiv(b, LLVMBuildFMul(b, u->lr, g, ""), d, ""), "");
     break;
@@ -736,8 +781,12 @@ static void emit_update_functions(Cg *cg) {
                                       "nnc_update_rmsprop"};
   LLVMValueRef saved_fn = cg->fn;
   LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
-  for (int k = 1; k <= 4; k++) {
-    LLVMValueRef fn = LLVMAddFunction(cg->mod, names[k], cg->update_fn_ty);
+  for (int v = 0; v < 8; v++) {
+    int k = v % 4 + 1;
+    bool zero = v >= 4;
+    char name[48];
+    snprintf(name, sizeof name, "%s%s", names[k], zero ? "_zero" : "");
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, name, cg->update_fn_ty);
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     cg->fn = fn;
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
@@ -747,25 +796,29 @@ static void emit_update_functions(Cg *cg) {
                 load_field(cg, up, 5), NULL};
     Loop l;
     LLVMValueRef i = loop_begin(cg, LLVMGetParam(fn, 3), &l);
-    emit_update_elem(cg, &u, k, gep(cg, w, i), gep(cg, st, i), LLVMBuildLoad2(cg->b, cg->f32, gep(cg, g, i), ""));
+    emit_update_elem(cg, &u, k, gep(cg, w, i), gep(cg, st, i),
+                     zero ? NULL : LLVMBuildLoad2(cg->b, cg->f32, gep(cg, g, i), ""));
     loop_end(cg, &l);
     LLVMBuildRetVoid(cg->b);
-    cg->update_fn[k] = fn;
+    (zero ? cg->zero_update_fn : cg->update_fn)[k] = fn;
   }
   cg->fn = saved_fn;
   if (saved_bb) LLVMPositionBuilderAtEnd(cg->b, saved_bb);
 }
 
-/* Calls the update function of the run-time kind on w[0..n), s[0..n), g[0..n). */
+/* Calls the update function of the run-time kind on w[0..n), s[0..n), g[0..n); g == NULL:
+ * by a zero gradient (wd == 0). */
 static void call_update(Cg *cg, LLVMValueRef kind, LLVMValueRef w, LLVMValueRef st, LLVMValueRef g,
                         LLVMValueRef n, LLVMValueRef up) {
+  LLVMValueRef *fns = g ? cg->update_fn : cg->zero_update_fn;
+  if (!g) g = LLVMConstNull(cg->ptr);
   LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "updated");
   LLVMValueRef sw = LLVMBuildSwitch(cg->b, kind, join, 4);
   for (int k = 1; k <= 4; k++) {
     LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "kind");
     LLVMAddCase(sw, LLVMConstInt(cg->i32, (unsigned long long)k, false), bb);
     LLVMPositionBuilderAtEnd(cg->b, bb);
-    LLVMBuildCall2(cg->b, cg->update_fn_ty, cg->update_fn[k], (LLVMValueRef[]){w, st, g, n, up}, 5, "");
+    LLVMBuildCall2(cg->b, cg->update_fn_ty, fns[k], (LLVMValueRef[]){w, st, g, n, up}, 5, "");
     LLVMBuildBr(cg->b, join);
   }
   LLVMPositionBuilderAtEnd(cg->b, join);
@@ -783,10 +836,29 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   int64_t n, m = dys.dim[dys.rank - 1];
   matrix_view(cg, graph_node(cg->g, mm->in[0])->shape, &rows_a, &n);
   LLVMValueRef a = buffer(cg, mm->in[0]), dy = buffer(cg, mm->in[1]), mm_ = i64c(cg, m), nn = i64c(cg, n);
-  Loop li, lj, lr, lj2;
+  Loop li, lj, lr, lj2, lz;
+  LLVMValueRef no_wd = LLVMBuildFCmp(cg->b, LLVMRealOEQ, load_field(cg, up, 5), f32c(cg, 0), "");
   LLVMValueRef i = loop_begin(cg, nn, &li);
   LLVMValueRef base = LLVMBuildAdd(cg->b, i64c(cg, p->offset), LLVMBuildMul(cg->b, i, mm_, ""), "row");
   LLVMValueRef row = gep(cg, cg->grads, base);
+  /* A row whose x[:, i] is all zero (half of Fashion-MNIST's pixels at batch 1) has a zero
+   * gradient: the update by zero skips RMSprop's square root and division, which bound
+   * the whole pass. The test sums |x| so that a NaN in x still takes the full path. */
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+  LLVMValueRef rz = loop_begin(cg, rows_a, &lz);
+  LLVMValueRef acc = carried(cg, &lz, f32c(cg, 0), pre);
+  LLVMValueRef xa = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, a, LLVMBuildAdd(cg->b, LLVMBuildMul(cg->b, rz, nn, ""), i, "")), "");
+  LLVMValueRef acc2 = LLVMBuildFAdd(cg->b, acc, intrinsic(cg, "llvm.fabs", &xa, 1), "");
+  loop_end_carry(cg, &lz, &acc, &acc2, 1);
+  LLVMValueRef zero_row = LLVMBuildAnd(cg->b, no_wd, LLVMBuildFCmp(cg->b, LLVMRealOEQ, acc, f32c(cg, 0), ""), "");
+  LLVMBasicBlockRef zbb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "zero_row");
+  LLVMBasicBlockRef fbb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "full_row");
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "row_done");
+  LLVMBuildCondBr(cg->b, zero_row, zbb, fbb);
+  LLVMPositionBuilderAtEnd(cg->b, zbb);
+  call_update(cg, kind, gep(cg, cg->params, base), gep(cg, state, base), NULL, mm_, up);
+  LLVMBuildBr(cg->b, next);
+  LLVMPositionBuilderAtEnd(cg->b, fbb);
   /* row = x[0, i] * dy[0, :] */
   LLVMValueRef x0 = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, a, i), "");
   LLVMValueRef j = loop_begin(cg, mm_, &lj);
@@ -805,6 +877,8 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   loop_end(cg, &lj2);
   loop_end(cg, &lr);
   call_update(cg, kind, gep(cg, cg->params, base), gep(cg, state, base), row, mm_, up);
+  LLVMBuildBr(cg->b, next);
+  LLVMPositionBuilderAtEnd(cg->b, next);
   loop_end(cg, &li);
 }
 

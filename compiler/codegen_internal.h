@@ -18,7 +18,8 @@ struct CgContext {
   LLVMTargetMachineRef tm;
   LLVMTypeRef f32, f64, i32, i64, ptr;
   LLVMTypeRef sgemm_ty, sgemv_ty, update_fn_ty;
-  LLVMValueRef update_fn[5]; /* nnc_update_<kind>, by nnrt_update_kind */
+  LLVMValueRef update_fn[5];      /* nnc_update_<kind>, by nnrt_update_kind */
+  LLVMValueRef zero_update_fn[5]; /* nnc_update_<kind>_zero: the same by a zero gradient */
   LLVMValueRef sgemm, sgemv;
   LLVMValueRef train_step, evaluate, predict, train_update; /* the finished entry points */
 
