@@ -23,10 +23,10 @@
 
 /* ---- small builders ------------------------------------------------------------------- */
 
-static LLVMValueRef i64c(Cg *cg, int64_t v) { return LLVMConstInt(cg->i64, (unsigned long long)v, true); }
-static LLVMValueRef f32c(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
+LLVMValueRef i64c(Cg *cg, int64_t v) { return LLVMConstInt(cg->i64, (unsigned long long)v, true); }
+LLVMValueRef f32c(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
 
-static LLVMValueRef gep(Cg *cg, LLVMValueRef base, LLVMValueRef index) {
+LLVMValueRef gep(Cg *cg, LLVMValueRef base, LLVMValueRef index) {
   return LLVMBuildInBoundsGEP2(cg->b, cg->f32, base, &index, 1, "");
 }
 
@@ -44,13 +44,7 @@ static LLVMValueRef libm(Cg *cg, const char *name, LLVMValueRef x) {
   return LLVMBuildCall2(cg->b, ty, fn, &x, 1, "");
 }
 
-/* A counted loop 0..n-1; the body is emitted between loop_begin and loop_end. */
-typedef struct Loop {
-  LLVMBasicBlockRef header, exit;
-  LLVMValueRef iv;
-} Loop;
-
-static LLVMValueRef loop_begin(Cg *cg, LLVMValueRef n, Loop *l) {
+LLVMValueRef loop_begin(Cg *cg, LLVMValueRef n, Loop *l) {
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
   l->header = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "loop");
   LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "body");
@@ -65,7 +59,7 @@ static LLVMValueRef loop_begin(Cg *cg, LLVMValueRef n, Loop *l) {
   return l->iv;
 }
 
-static void loop_end(Cg *cg, Loop *l) {
+void loop_end(Cg *cg, Loop *l) {
   LLVMValueRef next = LLVMBuildNUWAdd(cg->b, l->iv, i64c(cg, 1), "");
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
   LLVMBuildBr(cg->b, l->header);
@@ -327,8 +321,8 @@ static LLVMValueRef load_flat(Cg *cg, NodeId id, LLVMValueRef i) {
   return LLVMBuildLoad2(cg->b, cg->f32, gep(cg, buffer(cg, id), i), "");
 }
 
-/* A loop-carried float: a phi in the loop header, updated at the latch. */
-static LLVMValueRef carried(Cg *cg, Loop *l, LLVMValueRef init, LLVMBasicBlockRef pre) {
+/* A loop-carried value: a phi in the loop header, updated at the latch. */
+LLVMValueRef carried(Cg *cg, Loop *l, LLVMValueRef init, LLVMBasicBlockRef pre) {
   LLVMBasicBlockRef here = LLVMGetInsertBlock(cg->b);
   LLVMPositionBuilder(cg->b, l->header, LLVMGetFirstInstruction(l->header));
   LLVMValueRef phi = LLVMBuildPhi(cg->b, LLVMTypeOf(init), "");
@@ -338,7 +332,7 @@ static LLVMValueRef carried(Cg *cg, Loop *l, LLVMValueRef init, LLVMBasicBlockRe
 }
 
 /* Closes loop l, feeding `next` back into the carried value `phi`. */
-static void loop_end_carry(Cg *cg, Loop *l, LLVMValueRef *phis, LLVMValueRef *next, int n) {
+void loop_end_carry(Cg *cg, Loop *l, LLVMValueRef *phis, LLVMValueRef *next, int n) {
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
   for (int i = 0; i < n; i++) LLVMAddIncoming(phis[i], &next[i], &latch, 1);
   loop_end(cg, l);
@@ -506,8 +500,12 @@ static void emit_matmul(Cg *cg, NodeId id) {
       buffer(cg, id),
       LLVMBuildTrunc(cg->b, nn, i32, ""),
   };
+  bool own = !tb && cg_gemm_applies(cg, cb);
   if (ta) {
-    LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+    if (own)
+      cg_emit_gemm(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), m, k, cb, true, ca);
+    else
+      LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
     return;
   }
   /* One row (batch 1): GEMV streams op(B) once and is faster than GEMM's small kernel. */
@@ -516,7 +514,10 @@ static void emit_matmul(Cg *cg, NodeId id) {
   LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "mm_done");
   LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, m, i64c(cg, 1), ""), one, many);
   LLVMPositionBuilderAtEnd(cg->b, many);
-  LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+  if (own)
+    cg_emit_gemm(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), m, k, cb, false, ca);
+  else
+    LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
   LLVMBuildBr(cg->b, done);
   LLVMPositionBuilderAtEnd(cg->b, one);
   if (!tb) {
@@ -989,6 +990,7 @@ static bool init_target(Cg *cg) {
   LLVMDisposeMessage(dls);
   LLVMDisposeTargetData(dl);
   LLVMDisposeMessage(triple);
+  cg->gemm = cg_gemm_target(features);
   if (cpu) LLVMDisposeMessage(cpu);
   if (features) LLVMDisposeMessage(features);
   return true;

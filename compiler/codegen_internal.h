@@ -8,6 +8,12 @@
 
 #include "nnc.h"
 
+/* The micro-kernel shape for the target (codegen_gemm.c). */
+typedef struct GemmTarget {
+  int width; /* floats per vector register; 0: no kernels, every product calls CBLAS */
+  int mr, nv; /* the micro-tile: mr rows by nv vectors */
+} GemmTarget;
+
 struct CgContext {
   const Graph *g;
   CgOptions opts;
@@ -21,6 +27,8 @@ struct CgContext {
   LLVMValueRef update_fn[5];      /* nnc_update_<kind>, by nnrt_update_kind */
   LLVMValueRef zero_update_fn[5]; /* nnc_update_<kind>_zero: the same by a zero gradient */
   LLVMValueRef sgemm, sgemv;
+  GemmTarget gemm;
+  LLVMValueRef gemm_fn[9][4]; /* nnc_gemm_<mr>x<nv>, made on first use */
   LLVMValueRef train_step, evaluate, predict, train_update; /* the finished entry points */
 
   /* the function being emitted */
@@ -29,6 +37,31 @@ struct CgContext {
   LLVMValueRef *base; /* per node: its buffer's address in this function, or NULL */
 };
 typedef struct CgContext Cg;
+
+/* codegen.c's small builders, shared with the other codegen files. */
+LLVMValueRef i64c(Cg *cg, int64_t v);
+LLVMValueRef f32c(Cg *cg, double v);
+LLVMValueRef gep(Cg *cg, LLVMValueRef base, LLVMValueRef index); /* &base[index], floats */
+
+/* A counted loop 0..n-1; the body is emitted between loop_begin and loop_end. */
+typedef struct Loop {
+  LLVMBasicBlockRef header, exit;
+  LLVMValueRef iv;
+} Loop;
+LLVMValueRef loop_begin(Cg *cg, LLVMValueRef n, Loop *l);
+void loop_end(Cg *cg, Loop *l);
+/* A value carried around loop l (a phi in its header, entered with init from pre);
+ * loop_end_carry closes the loop feeding next[i] back into phis[i]. */
+LLVMValueRef carried(Cg *cg, Loop *l, LLVMValueRef init, LLVMBasicBlockRef pre);
+void loop_end_carry(Cg *cg, Loop *l, LLVMValueRef *phis, LLVMValueRef *next, int n);
+
+/* codegen_gemm.c: matrix products by generated register-blocked kernels. */
+GemmTarget cg_gemm_target(const char *features);
+/* Whether C[M, N] = op(A) B (B stored [K, N]) goes through the generated kernels. */
+bool cg_gemm_applies(const Cg *cg, int64_t n);
+/* C[M, N] = op(A)[M, K] B[K, N]; A stored [M, K] (lda = K), or [K, M] when ta (lda = M). */
+void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
+                  int64_t n, bool ta, int64_t lda);
 
 /* codegen_desc.c: emits `const nnrt_model_desc nnrt_model`, laid out as runtime/nnrt.h
  * declares it. */
