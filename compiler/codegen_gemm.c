@@ -152,8 +152,9 @@ static void emit_panel(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, L
   loop_end(cg, &lr);
 }
 
-void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
-                  int64_t n, bool ta, int64_t lda) {
+/* The product over all of C's column panels for rows m of A and C. */
+static void emit_rows(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
+                      int64_t n, bool ta, int64_t lda) {
   int w = cg->gemm.width, nv = cg->gemm.nv;
   int64_t nr = (int64_t)w * nv, panels = n / nr;
   int rest_nv = (int)((n % nr) / w);
@@ -164,4 +165,95 @@ void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMVa
     loop_end(cg, &lp);
   }
   if (rest_nv) emit_panel(cg, c, a, b, m, k, n, ta, lda, i64c(cg, panels * nr), rest_nv);
+}
+
+static LLVMTypeRef gemm_ctx_type(Cg *cg) {
+  return LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64}, 5, false);
+}
+
+/* void body(ctx, lo, hi): the product for row tiles lo..hi-1 (the last may be partial);
+ * ctx = {C, A, B, M, K}. The unit nnrt_parallel_for splits. */
+static LLVMValueRef rows_body(Cg *cg, int64_t n, bool ta, int64_t lda) {
+  LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
+  LLVMValueRef fn = LLVMAddFunction(cg->mod, "nnc_gemm_rows", fty);
+  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  LLVMValueRef saved_fn = cg->fn;
+  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
+  cg->fn = fn;
+  LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+  LLVMTypeRef ct = gemm_ctx_type(cg);
+  LLVMValueRef ctx = LLVMGetParam(fn, 0), lo = LLVMGetParam(fn, 1), hi = LLVMGetParam(fn, 2);
+  LLVMValueRef f[5];
+  for (unsigned i = 0; i < 5; i++)
+    f[i] = LLVMBuildLoad2(cg->b, i < 3 ? cg->ptr : cg->i64, LLVMBuildStructGEP2(cg->b, ct, ctx, i, ""), "");
+  LLVMValueRef mr = i64c(cg, cg->gemm.mr);
+  LLVMValueRef r0 = LLVMBuildMul(cg->b, lo, mr, "r0");
+  LLVMValueRef r1 = LLVMBuildMul(cg->b, hi, mr, "");
+  r1 = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, r1, f[3], ""), r1, f[3], "r1");
+  LLVMValueRef a = gep(cg, f[1], ta ? r0 : LLVMBuildMul(cg->b, r0, i64c(cg, lda), ""));
+  LLVMValueRef c = gep(cg, f[0], LLVMBuildMul(cg->b, r0, i64c(cg, n), ""));
+  emit_rows(cg, c, a, f[2], LLVMBuildSub(cg->b, r1, r0, "m"), f[4], n, ta, lda);
+  LLVMBuildRetVoid(cg->b);
+  cg->fn = saved_fn;
+  LLVMPositionBuilderAtEnd(cg->b, saved_bb);
+  return fn;
+}
+
+/* The runtime's nnrt_parallel_for, declared weak: NULL when the object is linked
+ * without libnnrt (the test harnesses), and then every loop runs on one thread. */
+static LLVMValueRef parallel_for(Cg *cg, LLVMTypeRef *ty) {
+  *ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->i64}, 3, false);
+  LLVMValueRef fn = LLVMGetNamedFunction(cg->mod, "nnrt_parallel_for");
+  if (!fn) {
+    fn = LLVMAddFunction(cg->mod, "nnrt_parallel_for", *ty);
+    LLVMSetLinkage(fn, LLVMExternalWeakLinkage);
+  }
+  return fn;
+}
+
+LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef ty, const char *name) {
+  LLVMBuilderRef eb = LLVMCreateBuilderInContext(cg->ctx);
+  LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(cg->fn);
+  LLVMValueRef first = LLVMGetFirstInstruction(entry);
+  if (first)
+    LLVMPositionBuilderBefore(eb, first);
+  else
+    LLVMPositionBuilderAtEnd(eb, entry);
+  LLVMValueRef a = LLVMBuildAlloca(eb, ty, name);
+  LLVMDisposeBuilder(eb);
+  return a;
+}
+
+void cg_parallel_call(Cg *cg, LLVMValueRef body, LLVMValueRef ctx, LLVMValueRef n, LLVMValueRef worth) {
+  LLVMTypeRef pty;
+  LLVMValueRef pf = parallel_for(cg, &pty);
+  LLVMValueRef split = LLVMBuildAnd(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, pf, LLVMConstNull(cg->ptr), ""), worth, "");
+  LLVMBasicBlockRef par = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "threads");
+  LLVMBasicBlockRef one = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "here");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "joined");
+  LLVMBuildCondBr(cg->b, split, par, one);
+  LLVMPositionBuilderAtEnd(cg->b, par);
+  LLVMBuildCall2(cg->b, pty, pf, (LLVMValueRef[]){body, ctx, n}, 3, "");
+  LLVMBuildBr(cg->b, done);
+  LLVMPositionBuilderAtEnd(cg->b, one);
+  LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(body), body, (LLVMValueRef[]){ctx, i64c(cg, 0), n}, 3, "");
+  LLVMBuildBr(cg->b, done);
+  LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
+/* Products below this many multiply-adds (about 20 us on one core) are not worth
+ * waking another thread for. */
+enum { PARALLEL_MIN_MACS = 1 << 20 };
+
+void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
+                  int64_t n, bool ta, int64_t lda) {
+  LLVMValueRef body = rows_body(cg, n, ta, lda);
+  LLVMTypeRef ct = gemm_ctx_type(cg);
+  LLVMValueRef ctx = cg_entry_alloca(cg, ct, "gemm_ctx");
+  LLVMValueRef vals[5] = {c, a, b, m, k};
+  for (unsigned i = 0; i < 5; i++) LLVMBuildStore(cg->b, vals[i], LLVMBuildStructGEP2(cg->b, ct, ctx, i, ""));
+  LLVMValueRef mr = i64c(cg, cg->gemm.mr);
+  LLVMValueRef tiles = LLVMBuildUDiv(cg->b, LLVMBuildAdd(cg->b, m, LLVMBuildSub(cg->b, mr, i64c(cg, 1), ""), ""), mr, "");
+  LLVMValueRef macs = LLVMBuildMul(cg->b, LLVMBuildMul(cg->b, m, k, ""), i64c(cg, n), "");
+  cg_parallel_call(cg, body, ctx, tiles, LLVMBuildICmp(cg->b, LLVMIntSGE, macs, i64c(cg, PARALLEL_MIN_MACS), ""));
 }

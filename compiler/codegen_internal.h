@@ -26,6 +26,7 @@ struct CgContext {
   LLVMTypeRef sgemm_ty, sgemv_ty, update_fn_ty;
   LLVMValueRef update_fn[5];      /* nnc_update_<kind>, by nnrt_update_kind */
   LLVMValueRef zero_update_fn[5]; /* nnc_update_<kind>_zero: the same by a zero gradient */
+  LLVMValueRef split_update_fn[5]; /* nnc_update_<kind>_split: a range of it, for the threads */
   LLVMValueRef sgemm, sgemv;
   GemmTarget gemm;
   LLVMValueRef gemm_fn[9][4]; /* nnc_gemm_<mr>x<nv>, made on first use */
@@ -62,6 +63,12 @@ bool cg_gemm_applies(const Cg *cg, int64_t n);
 /* C[M, N] = op(A)[M, K] B[K, N]; A stored [M, K] (lda = K), or [K, M] when ta (lda = M). */
 void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
                   int64_t n, bool ta, int64_t lda);
+
+/* An alloca in the current function's entry block (so a loop does not grow the frame). */
+LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef ty, const char *name);
+/* body(ctx, lo, hi) over [0, n): through the runtime's nnrt_parallel_for when it is linked
+ * in and `worth` (an i1) holds, else called here with (ctx, 0, n). */
+void cg_parallel_call(Cg *cg, LLVMValueRef body, LLVMValueRef ctx, LLVMValueRef n, LLVMValueRef worth);
 
 /* codegen_desc.c: emits `const nnrt_model_desc nnrt_model`, laid out as runtime/nnrt.h
  * declares it. */

@@ -158,6 +158,13 @@ typedef struct nnrt_model_desc {
   nnrt_train_update_fn train_update;
 } nnrt_model_desc;
 
+/* Provided by the runtime to compiled code: runs body(ctx, lo, hi) over [0, n), split
+ * into contiguous ranges across the runtime's threads (--threads), and returns when all
+ * are done. Compiled code refers to it weakly and runs body(ctx, 0, n) itself when it is
+ * absent, so an object also links without the runtime. */
+typedef void (*nnrt_parallel_body)(void *ctx, int64_t lo, int64_t hi);
+void nnrt_parallel_for(nnrt_parallel_body body, void *ctx, int64_t n);
+
 /* Defined by the object file that nnc generates. */
 extern const nnrt_model_desc nnrt_model;
 

@@ -31,9 +31,6 @@
 
 #include "nnrt_internal.h"
 
-/* OpenBLAS's own (cblas.h of OpenBLAS declares it the same way). */
-void openblas_set_num_threads(int num_threads);
-
 float *rt_alloc_floats(int64_t n) {
   if (n < 0 || (uint64_t)n > (SIZE_MAX - 64) / sizeof(float)) return NULL;
   size_t bytes = ((size_t)n * sizeof(float) + 63) / 64 * 64;
@@ -457,9 +454,9 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
     }
     resumed = 1;
   }
-  /* After the checkpoint's options: the thread count is part of the trajectory (OpenBLAS's
-   * reductions split differently with other counts). */
-  if (o->threads > 0) openblas_set_num_threads((int)o->threads);
+  /* After the checkpoint's options, which may set it. (The count does not change the
+   * numbers: tests/e2e/threads.test.) */
+  rt_set_threads(o->threads);
   if (rt_load_source(prog, o->data, m, o, 0, &r.train)) goto done;
   r.n_train = r.train.n_samples;
   if (o->val) {
@@ -612,7 +609,7 @@ int rt_main(const nnrt_model_desc *m, int argc, char **argv) {
    * made epochs 3 to 5 four times slower. Results stay deterministic. */
   _mm_setcsr(_mm_getcsr() | 0x8040);
 #endif
-  if (o.threads > 0 && o.mode != RT_MODE_TRAIN) openblas_set_num_threads((int)o.threads);
+  if (o.mode != RT_MODE_TRAIN) rt_set_threads(o.threads);
   switch (o.mode) {
   case RT_MODE_EVAL: return rt_eval_main(prog, m, &o);
   case RT_MODE_PREDICT: return rt_predict_main(prog, m, &o);
