@@ -861,9 +861,59 @@ static void call_update(Cg *cg, LLVMValueRef kind, LLVMValueRef w, LLVMValueRef 
   LLVMPositionBuilderAtEnd(cg->b, join);
 }
 
-/* The fused outer product: g[i, :] = sum over rows r of x[r, i] * dy[r, :], one row of W
- * at a time, built in the (L1-resident) scratch row of the gradient buffer and consumed
- * at once by the update. Every inner loop runs along the row, so all of them vectorise. */
+/* The row updates of the fused outer product, one internal function per kind:
+ *   void nnc_rows_K(float *wi, float *si, const float *g, float scale, float *wj, float *sj,
+ *                   int64_t n, const nnrt_update *u)
+ * update row i by the gradient scale * g[0..n) and, when wj is not NULL, row j by a zero
+ * gradient in the same loop: RMSprop's full update is bound by the divider, and the zero
+ * row's decay (loads, a multiply, stores) then runs in its shadow instead of in a pass
+ * of its own. */
+static void emit_row_update_functions(Cg *cg) {
+  LLVMTypeRef args[8] = {cg->ptr, cg->ptr, cg->ptr, cg->f32, cg->ptr, cg->ptr, cg->i64, cg->ptr};
+  cg->rows_fn_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), args, 8, false);
+  static const char *const names[] = {NULL, "nnc_rows_sgd", "nnc_rows_momentum", "nnc_rows_nesterov", "nnc_rows_rmsprop"};
+  LLVMValueRef saved_fn = cg->fn;
+  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
+  for (int k = 1; k <= 4; k++) {
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, names[k], cg->rows_fn_ty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    cg->fn = fn;
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    LLVMValueRef p[8];
+    for (unsigned i = 0; i < 8; i++) p[i] = LLVMGetParam(fn, i);
+    Update u = {load_field(cg, p[7], 1), load_field(cg, p[7], 2), load_field(cg, p[7], 3), load_field(cg, p[7], 4),
+                load_field(cg, p[7], 5), NULL};
+    LLVMBasicBlockRef pair = LLVMAppendBasicBlockInContext(cg->ctx, fn, "pair");
+    LLVMBasicBlockRef single = LLVMAppendBasicBlockInContext(cg->ctx, fn, "single");
+    LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p[4], ""), single, pair);
+    for (int with_zero = 0; with_zero < 2; with_zero++) {
+      LLVMPositionBuilderAtEnd(cg->b, with_zero ? pair : single);
+      Loop l;
+      LLVMValueRef c = loop_begin(cg, p[6], &l);
+      LLVMValueRef gv = LLVMBuildFMul(cg->b, p[3], LLVMBuildLoad2(cg->b, cg->f32, gep(cg, p[2], c), ""), "g");
+      emit_update_elem(cg, &u, k, gep(cg, p[0], c), gep(cg, p[1], c), gv);
+      if (with_zero) emit_update_elem(cg, &u, k, gep(cg, p[4], c), gep(cg, p[5], c), NULL);
+      loop_end(cg, &l);
+      LLVMBuildRetVoid(cg->b);
+    }
+    cg->rows_fn[k] = fn;
+  }
+  cg->fn = saved_fn;
+  if (saved_bb) LLVMPositionBuilderAtEnd(cg->b, saved_bb);
+}
+
+static LLVMValueRef load_i64(Cg *cg, LLVMValueRef p) { return LLVMBuildLoad2(cg->b, cg->i64, p, ""); }
+static LLVMValueRef i64_at(Cg *cg, LLVMValueRef base, LLVMValueRef i) {
+  return LLVMBuildInBoundsGEP2(cg->b, cg->i64, base, &i, 1, "");
+}
+
+/* The fused outer product: the gradient's row i is sum over rows r of x[r, i] * dy[r, :];
+ * each is built (at batch 1: read as x[0, i] * dy[0, :] inside the update) and consumed at
+ * once by the update, so the gradient never exists whole. A row whose x[:, i] is all zero
+ * (half of Fashion-MNIST's pixels at batch 1) has a zero gradient: it takes the update by
+ * zero, which skips RMSprop's square root and division, paired with a nonzero row's full
+ * update in one loop. The rows are first sorted into the two kinds; the test sums |x| so
+ * that a NaN in x takes the full path. */
 static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind, LLVMValueRef state,
                               LLVMValueRef up) {
   const GraphParam *p = &cg->g->params[param];
@@ -873,56 +923,101 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   int64_t n, m = dys.dim[dys.rank - 1];
   matrix_view(cg, graph_node(cg->g, mm->in[0])->shape, &rows_a, &n);
   LLVMValueRef a = buffer(cg, mm->in[0]), dy = buffer(cg, mm->in[1]), mm_ = i64c(cg, m), nn = i64c(cg, n);
-  Loop li, lj, lr, lj2, lz;
-  LLVMValueRef no_wd = LLVMBuildFCmp(cg->b, LLVMRealOEQ, load_field(cg, up, 5), f32c(cg, 0), "");
+  LLVMBuilderRef b = cg->b;
+  LLVMValueRef no_wd = LLVMBuildFCmp(b, LLVMRealOEQ, load_field(cg, up, 5), f32c(cg, 0), "");
+  LLVMValueRef full = cg_entry_alloca(cg, LLVMArrayType2(cg->i64, (uint64_t)n), "full_rows");
+  LLVMValueRef zero = cg_entry_alloca(cg, LLVMArrayType2(cg->i64, (uint64_t)n), "zero_rows");
+  LLVMValueRef nfull_p = cg_entry_alloca(cg, cg->i64, "nfull"), nzero_p = cg_entry_alloca(cg, cg->i64, "nzero");
+  LLVMBuildStore(b, i64c(cg, 0), nfull_p);
+  LLVMBuildStore(b, i64c(cg, 0), nzero_p);
+
+  /* sort the rows */
+  Loop li, lz;
   LLVMValueRef i = loop_begin(cg, nn, &li);
-  LLVMValueRef base = LLVMBuildAdd(cg->b, i64c(cg, p->offset), LLVMBuildMul(cg->b, i, mm_, ""), "row");
-  LLVMValueRef row = gep(cg, cg->grads, base);
-  /* A row whose x[:, i] is all zero (half of Fashion-MNIST's pixels at batch 1) has a zero
-   * gradient: the update by zero skips RMSprop's square root and division, which bound
-   * the whole pass. The test sums |x| so that a NaN in x still takes the full path. */
-  LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
   LLVMValueRef rz = loop_begin(cg, rows_a, &lz);
   LLVMValueRef acc = carried(cg, &lz, f32c(cg, 0), pre);
-  LLVMValueRef xa = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, a, LLVMBuildAdd(cg->b, LLVMBuildMul(cg->b, rz, nn, ""), i, "")), "");
-  LLVMValueRef acc2 = LLVMBuildFAdd(cg->b, acc, intrinsic(cg, "llvm.fabs", &xa, 1), "");
+  LLVMValueRef xa = LLVMBuildLoad2(b, cg->f32, gep(cg, a, LLVMBuildAdd(b, LLVMBuildMul(b, rz, nn, ""), i, "")), "");
+  LLVMValueRef acc2 = LLVMBuildFAdd(b, acc, intrinsic(cg, "llvm.fabs", &xa, 1), "");
   loop_end_carry(cg, &lz, &acc, &acc2, 1);
-  LLVMValueRef zero_row = LLVMBuildAnd(cg->b, no_wd, LLVMBuildFCmp(cg->b, LLVMRealOEQ, acc, f32c(cg, 0), ""), "");
-  LLVMBasicBlockRef zbb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "zero_row");
-  LLVMBasicBlockRef fbb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "full_row");
-  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "row_done");
-  LLVMBuildCondBr(cg->b, zero_row, zbb, fbb);
-  LLVMPositionBuilderAtEnd(cg->b, zbb);
-  call_update(cg, kind, gep(cg, cg->params, base), gep(cg, state, base), NULL, mm_, up);
-  LLVMBuildBr(cg->b, next);
-  LLVMPositionBuilderAtEnd(cg->b, fbb);
-  /* row = x[0, i] * dy[0, :] */
-  LLVMValueRef x0 = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, a, i), "");
+  LLVMValueRef is_zero = LLVMBuildAnd(b, no_wd, LLVMBuildFCmp(b, LLVMRealOEQ, acc, f32c(cg, 0), ""), "");
+  LLVMValueRef list = LLVMBuildSelect(b, is_zero, zero, full, "");
+  LLVMValueRef count_p = LLVMBuildSelect(b, is_zero, nzero_p, nfull_p, "");
+  LLVMValueRef count = load_i64(cg, count_p);
+  LLVMBuildStore(b, i, i64_at(cg, list, count));
+  LLVMBuildStore(b, LLVMBuildAdd(b, count, i64c(cg, 1), ""), count_p);
+  loop_end(cg, &li);
+  LLVMValueRef nfull = load_i64(cg, nfull_p), nzero = load_i64(cg, nzero_p);
+  LLVMValueRef off = i64c(cg, p->offset);
+
+  /* the full rows, each with a zero row while there are some */
+  Loop lf, lj, lr, lj2, lrest;
+  LLVMValueRef f = loop_begin(cg, nfull, &lf);
+  LLVMValueRef fi = load_i64(cg, i64_at(cg, full, f));
+  LLVMValueRef base = LLVMBuildAdd(b, off, LLVMBuildMul(b, fi, mm_, ""), "row");
+  LLVMBasicBlockRef one = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "one_row");
+  LLVMBasicBlockRef sum = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "sum_rows");
+  LLVMBasicBlockRef have = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "have_row");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, rows_a, i64c(cg, 1), ""), one, sum);
+  LLVMPositionBuilderAtEnd(b, one); /* batch 1: g = x[0, i] * dy[0, :], formed in the update */
+  LLVMValueRef x0 = LLVMBuildLoad2(b, cg->f32, gep(cg, a, fi), "");
+  LLVMBuildBr(b, have);
+  LLVMPositionBuilderAtEnd(b, sum); /* the row in the gradient buffer (L1-resident) */
+  LLVMValueRef row = gep(cg, cg->grads, base);
+  LLVMValueRef x0s = LLVMBuildLoad2(b, cg->f32, gep(cg, a, fi), "");
   LLVMValueRef j = loop_begin(cg, mm_, &lj);
-  LLVMBuildStore(cg->b, LLVMBuildFMul(cg->b, x0, LLVMBuildLoad2(cg->b, cg->f32, gep(cg, dy, j), ""), ""),
-                 gep(cg, row, j));
+  LLVMBuildStore(b, LLVMBuildFMul(b, x0s, LLVMBuildLoad2(b, cg->f32, gep(cg, dy, j), ""), ""), gep(cg, row, j));
   loop_end(cg, &lj);
-  /* row += x[r, i] * dy[r, :] for the other rows */
-  LLVMValueRef r = loop_begin(cg, LLVMBuildSub(cg->b, rows_a, i64c(cg, 1), ""), &lr);
-  r = LLVMBuildAdd(cg->b, r, i64c(cg, 1), "");
-  LLVMValueRef xr = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, a, LLVMBuildAdd(cg->b, LLVMBuildMul(cg->b, r, nn, ""), i, "")), "");
-  LLVMValueRef dyr = gep(cg, dy, LLVMBuildMul(cg->b, r, mm_, ""));
+  LLVMValueRef r = loop_begin(cg, LLVMBuildSub(b, rows_a, i64c(cg, 1), ""), &lr);
+  r = LLVMBuildAdd(b, r, i64c(cg, 1), "");
+  LLVMValueRef xr = LLVMBuildLoad2(b, cg->f32, gep(cg, a, LLVMBuildAdd(b, LLVMBuildMul(b, r, nn, ""), fi, "")), "");
+  LLVMValueRef dyr = gep(cg, dy, LLVMBuildMul(b, r, mm_, ""));
   LLVMValueRef j2 = loop_begin(cg, mm_, &lj2);
   LLVMValueRef rp = gep(cg, row, j2);
-  LLVMValueRef t = LLVMBuildFMul(cg->b, xr, LLVMBuildLoad2(cg->b, cg->f32, gep(cg, dyr, j2), ""), "");
-  LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, LLVMBuildLoad2(cg->b, cg->f32, rp, ""), t, ""), rp);
+  LLVMValueRef t = LLVMBuildFMul(b, xr, LLVMBuildLoad2(b, cg->f32, gep(cg, dyr, j2), ""), "");
+  LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, cg->f32, rp, ""), t, ""), rp);
   loop_end(cg, &lj2);
   loop_end(cg, &lr);
-  call_update(cg, kind, gep(cg, cg->params, base), gep(cg, state, base), row, mm_, up);
-  LLVMBuildBr(cg->b, next);
-  LLVMPositionBuilderAtEnd(cg->b, next);
-  loop_end(cg, &li);
+  LLVMBasicBlockRef sum_end = LLVMGetInsertBlock(b);
+  LLVMBuildBr(b, have);
+  LLVMPositionBuilderAtEnd(b, have);
+  LLVMValueRef g = LLVMBuildPhi(b, cg->ptr, "g"), scale = LLVMBuildPhi(b, cg->f32, "scale");
+  LLVMAddIncoming(g, (LLVMValueRef[]){dy, row}, (LLVMBasicBlockRef[]){one, sum_end}, 2);
+  LLVMAddIncoming(scale, (LLVMValueRef[]){x0, f32c(cg, 1)}, (LLVMBasicBlockRef[]){one, sum_end}, 2);
+  /* its partner: zero row f, if there is one */
+  LLVMValueRef paired = LLVMBuildICmp(b, LLVMIntSLT, f, nzero, "");
+  LLVMValueRef zi = load_i64(cg, i64_at(cg, zero, LLVMBuildSelect(b, paired, f, i64c(cg, 0), "")));
+  LLVMValueRef zbase = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi, mm_, ""), "");
+  LLVMValueRef null = LLVMConstNull(cg->ptr);
+  LLVMValueRef wj = LLVMBuildSelect(b, paired, gep(cg, cg->params, zbase), null, "");
+  LLVMValueRef sj = LLVMBuildSelect(b, paired, gep(cg, state, zbase), null, "");
+  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "row_updated");
+  LLVMValueRef sw = LLVMBuildSwitch(b, kind, join, 4);
+  for (int k = 1; k <= 4; k++) {
+    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "kind");
+    LLVMAddCase(sw, LLVMConstInt(cg->i32, (unsigned long long)k, false), bb);
+    LLVMPositionBuilderAtEnd(b, bb);
+    LLVMValueRef args[8] = {gep(cg, cg->params, base), gep(cg, state, base), g, scale, wj, sj, mm_, up};
+    LLVMBuildCall2(b, cg->rows_fn_ty, cg->rows_fn[k], args, 8, "");
+    LLVMBuildBr(b, join);
+  }
+  LLVMPositionBuilderAtEnd(b, join);
+  loop_end(cg, &lf);
+
+  /* zero rows left without a partner */
+  LLVMValueRef left = LLVMBuildSub(b, nzero, nfull, "");
+  LLVMValueRef zr = loop_begin(cg, left, &lrest); /* runs only when nzero > nfull */
+  LLVMValueRef zi2 = load_i64(cg, i64_at(cg, zero, LLVMBuildAdd(b, nfull, zr, "")));
+  LLVMValueRef zb2 = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi2, mm_, ""), "");
+  call_update(cg, kind, gep(cg, cg->params, zb2), gep(cg, state, zb2), NULL, mm_, up);
+  loop_end(cg, &lrest);
 }
 
 /* float train_update(params, grads, inputs, metrics, arena, batch, max_batch, update) */
 static void emit_train_update(Cg *cg) {
   const Graph *g = cg->g;
   emit_update_functions(cg);
+  emit_row_update_functions(cg);
   LLVMTypeRef args[8] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->ptr};
   begin_function(cg, "nnc_train_update", LLVMFunctionType(cg->f32, args, 8, false));
   cg->params = LLVMGetParam(cg->fn, 0);

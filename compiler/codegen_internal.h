@@ -23,10 +23,11 @@ struct CgContext {
   LLVMBuilderRef b;
   LLVMTargetMachineRef tm;
   LLVMTypeRef f32, f64, i32, i64, ptr;
-  LLVMTypeRef sgemm_ty, sgemv_ty, update_fn_ty;
+  LLVMTypeRef sgemm_ty, sgemv_ty, update_fn_ty, rows_fn_ty;
   LLVMValueRef update_fn[5];      /* nnc_update_<kind>, by nnrt_update_kind */
   LLVMValueRef zero_update_fn[5]; /* nnc_update_<kind>_zero: the same by a zero gradient */
   LLVMValueRef split_update_fn[5]; /* nnc_update_<kind>_split: a range of it, for the threads */
+  LLVMValueRef rows_fn[5];        /* nnc_rows_<kind>: a row of an outer product's update */
   LLVMValueRef sgemm, sgemv;
   GemmTarget gemm;
   LLVMValueRef gemm_fn[9][4]; /* nnc_gemm_<mr>x<nv>, made on first use */
