@@ -57,15 +57,11 @@ static LLVMValueRef kernel(Cg *cg, int mr, int nv) {
   LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), args, 8, false);
   char name[32];
   snprintf(name, sizeof name, "nnc_gemm_%dx%d", mr, nv);
-  LLVMValueRef fn = LLVMAddFunction(cg->mod, name, fty);
-  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  LLVMValueRef fn = cg_helper(cg, name, fty);
   /* C is never A or B (the plan gives a product its own buffer); A and B are only read */
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
   for (unsigned i = 0; i < 3; i++) /* attribute indices of A, B, C (1-based params) */
     LLVMAddAttributeAtIndex(fn, (unsigned[]){2, 5, 7}[i], LLVMCreateEnumAttribute(cg->ctx, noalias, 0));
-  /* one copy per shape, called from every product (inlining it only grows the code) */
-  unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
-  LLVMAddAttributeAtIndex(fn, (unsigned)LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cg->ctx, noinline, 0));
   /* keep 512-bit vectors whole even where the CPU's tuning prefers 256 */
   char width[8];
   snprintf(width, sizeof width, "%d", cg->gemm.width * 32);
@@ -175,8 +171,7 @@ static LLVMTypeRef gemm_ctx_type(Cg *cg) {
  * ctx = {C, A, B, M, K}. The unit nnrt_parallel_for splits. */
 static LLVMValueRef rows_body(Cg *cg, int64_t n, bool ta, int64_t lda) {
   LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
-  LLVMValueRef fn = LLVMAddFunction(cg->mod, "nnc_gemm_rows", fty);
-  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  LLVMValueRef fn = cg_helper(cg, "nnc_gemm_rows", fty);
   LLVMValueRef saved_fn = cg->fn;
   LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
   cg->fn = fn;

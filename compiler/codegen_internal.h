@@ -44,6 +44,7 @@ typedef struct CgContext Cg;
 LLVMValueRef i64c(Cg *cg, int64_t v);
 LLVMValueRef f32c(Cg *cg, double v);
 LLVMValueRef gep(Cg *cg, LLVMValueRef base, LLVMValueRef index); /* &base[index], floats */
+LLVMValueRef cg_helper(Cg *cg, const char *name, LLVMTypeRef ty);  /* internal, noinline */
 
 /* A counted loop 0..n-1; the body is emitted between loop_begin and loop_end. */
 typedef struct Loop {
