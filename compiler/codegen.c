@@ -511,12 +511,24 @@ static void emit_matmul(Cg *cg, NodeId id) {
       buffer(cg, id),
       LLVMBuildTrunc(cg->b, nn, i32, ""),
   };
-  bool own = !tb && cg_gemm_applies(cg, cb);
-  if (ta) {
-    if (own)
-      cg_emit_gemm(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), m, k, cb, true, ca);
-    else
+  bool k_known = LLVMIsAConstantInt(k);
+  bool own = !tb && cg_gemm_applies(cg, cb, k_known ? LLVMConstIntGetSExtValue(k) : 0);
+  if (ta) { /* a weight gradient: K is the batch, known at run time */
+    if (!own) {
       LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+      return;
+    }
+    LLVMBasicBlockRef kern = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm_kernels");
+    LLVMBasicBlockRef blas = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm_cblas");
+    LLVMBasicBlockRef joined = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm_joined");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLE, k, i64c(cg, GEMM_MAX_K), ""), kern, blas);
+    LLVMPositionBuilderAtEnd(cg->b, kern);
+    cg_emit_gemm(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), m, k, cb, true, ca);
+    LLVMBuildBr(cg->b, joined);
+    LLVMPositionBuilderAtEnd(cg->b, blas);
+    LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+    LLVMBuildBr(cg->b, joined);
+    LLVMPositionBuilderAtEnd(cg->b, joined);
     return;
   }
   /* One row (batch 1): GEMV streams op(B) once and is faster than GEMM's small kernel. */

@@ -40,10 +40,12 @@ GemmTarget cg_gemm_target(const char *features) {
   return (GemmTarget){0, 0, 0};
 }
 
-bool cg_gemm_applies(const Cg *cg, int64_t n) {
+bool cg_gemm_applies(const Cg *cg, int64_t n, int64_t k) {
   /* a row of C must be whole vectors; narrow products (a 10-class output layer) stay
-   * with CBLAS, whose small-matrix kernels handle them well */
-  return cg->gemm.width > 0 && n % cg->gemm.width == 0 && n >= 2 * cg->gemm.width;
+   * with CBLAS, whose small-matrix kernels handle them well. K is not blocked: a panel
+   * of B (K rows) must stay in L2, so a long K (a weight gradient summed over a whole
+   * data set) goes to CBLAS, which blocks it. */
+  return cg->gemm.width > 0 && n % cg->gemm.width == 0 && n >= 2 * cg->gemm.width && k <= GEMM_MAX_K;
 }
 
 static LLVMTypeRef vec_type(Cg *cg) { return LLVMVectorType(cg->f32, (unsigned)cg->gemm.width); }
@@ -149,18 +151,35 @@ static void emit_panel(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, L
 }
 
 /* The product over all of C's column panels for rows m of A and C. */
+/* Rows of A (and C) per block: the block of A stays in L2 (half of 1 MB, with B's panel
+ * beside it) while every column panel passes over it, so a tall A (a whole data set in
+ * one batch) is read once instead of once per panel. 160 rows at K = 784: a batch of
+ * 128 is one block. */
+enum { A_BLOCK_BYTES = 512 * 1024 };
+
 static void emit_rows(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
-                      int64_t n, bool ta, int64_t lda) {
-  int w = cg->gemm.width, nv = cg->gemm.nv;
+                      int64_t n, bool ta, int64_t lda, int64_t k_bound) {
+  int w = cg->gemm.width, nv = cg->gemm.nv, mr = cg->gemm.mr;
   int64_t nr = (int64_t)w * nv, panels = n / nr;
   int rest_nv = (int)((n % nr) / w);
+  int64_t block = A_BLOCK_BYTES / (4 * k_bound) / mr * mr;
+  if (block < mr) block = mr;
+  LLVMBuilderRef bd = cg->b;
+  LLVMValueRef blk = i64c(cg, block);
+  Loop lb, lp;
+  LLVMValueRef nblocks = LLVMBuildUDiv(bd, LLVMBuildAdd(bd, m, i64c(cg, block - 1), ""), blk, "");
+  LLVMValueRef r0 = LLVMBuildMul(bd, loop_begin(cg, nblocks, &lb), blk, "r0");
+  LLVMValueRef left = LLVMBuildSub(bd, m, r0, "");
+  LLVMValueRef mb = LLVMBuildSelect(bd, LLVMBuildICmp(bd, LLVMIntSLT, left, blk, ""), left, blk, "mb");
+  LLVMValueRef ab = gep(cg, a, ta ? r0 : LLVMBuildMul(bd, r0, i64c(cg, lda), ""));
+  LLVMValueRef cb = gep(cg, c, LLVMBuildMul(bd, r0, i64c(cg, n), ""));
   if (panels > 0) {
-    Loop lp;
     LLVMValueRef p = loop_begin(cg, i64c(cg, panels), &lp);
-    emit_panel(cg, c, a, b, m, k, n, ta, lda, LLVMBuildMul(cg->b, p, i64c(cg, nr), "j"), nv);
+    emit_panel(cg, cb, ab, b, mb, k, n, ta, lda, LLVMBuildMul(bd, p, i64c(cg, nr), "j"), nv);
     loop_end(cg, &lp);
   }
-  if (rest_nv) emit_panel(cg, c, a, b, m, k, n, ta, lda, i64c(cg, panels * nr), rest_nv);
+  if (rest_nv) emit_panel(cg, cb, ab, b, mb, k, n, ta, lda, i64c(cg, panels * nr), rest_nv);
+  loop_end(cg, &lb);
 }
 
 static LLVMTypeRef gemm_ctx_type(Cg *cg) {
@@ -169,7 +188,7 @@ static LLVMTypeRef gemm_ctx_type(Cg *cg) {
 
 /* void body(ctx, lo, hi): the product for row tiles lo..hi-1 (the last may be partial);
  * ctx = {C, A, B, M, K}. The unit nnrt_parallel_for splits. */
-static LLVMValueRef rows_body(Cg *cg, int64_t n, bool ta, int64_t lda) {
+static LLVMValueRef rows_body(Cg *cg, int64_t n, bool ta, int64_t lda, int64_t k_bound) {
   LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
   LLVMValueRef fn = cg_helper(cg, "nnc_gemm_rows", fty);
   LLVMValueRef saved_fn = cg->fn;
@@ -187,7 +206,7 @@ static LLVMValueRef rows_body(Cg *cg, int64_t n, bool ta, int64_t lda) {
   r1 = LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, r1, f[3], ""), r1, f[3], "r1");
   LLVMValueRef a = gep(cg, f[1], ta ? r0 : LLVMBuildMul(cg->b, r0, i64c(cg, lda), ""));
   LLVMValueRef c = gep(cg, f[0], LLVMBuildMul(cg->b, r0, i64c(cg, n), ""));
-  emit_rows(cg, c, a, f[2], LLVMBuildSub(cg->b, r1, r0, "m"), f[4], n, ta, lda);
+  emit_rows(cg, c, a, f[2], LLVMBuildSub(cg->b, r1, r0, "m"), f[4], n, ta, lda, k_bound);
   LLVMBuildRetVoid(cg->b);
   cg->fn = saved_fn;
   LLVMPositionBuilderAtEnd(cg->b, saved_bb);
@@ -242,7 +261,8 @@ enum { PARALLEL_MIN_MACS = 1 << 20 };
 
 void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
                   int64_t n, bool ta, int64_t lda) {
-  LLVMValueRef body = rows_body(cg, n, ta, lda);
+  int64_t k_bound = LLVMIsAConstantInt(k) ? LLVMConstIntGetSExtValue(k) : GEMM_MAX_K;
+  LLVMValueRef body = rows_body(cg, n, ta, lda, k_bound);
   LLVMTypeRef ct = gemm_ctx_type(cg);
   LLVMValueRef ctx = cg_entry_alloca(cg, ct, "gemm_ctx");
   LLVMValueRef vals[5] = {c, a, b, m, k};

@@ -60,8 +60,10 @@ void loop_end_carry(Cg *cg, Loop *l, LLVMValueRef *phis, LLVMValueRef *next, int
 
 /* codegen_gemm.c: matrix products by generated register-blocked kernels. */
 GemmTarget cg_gemm_target(const char *features);
-/* Whether C[M, N] = op(A) B (B stored [K, N]) goes through the generated kernels. */
-bool cg_gemm_applies(const Cg *cg, int64_t n);
+/* Whether C[M, N] = op(A) B (B stored [K, N]) goes through the generated kernels; a K
+ * known only at run time (a batch) must be checked against GEMM_MAX_K there. */
+enum { GEMM_MAX_K = 1024 };
+bool cg_gemm_applies(const Cg *cg, int64_t n, int64_t k);
 /* C[M, N] = op(A)[M, K] B[K, N]; A stored [M, K] (lda = K), or [K, M] when ta (lda = M). */
 void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
                   int64_t n, bool ta, int64_t lda);
