@@ -884,14 +884,14 @@ static void call_update(Cg *cg, LLVMValueRef kind, LLVMValueRef w, LLVMValueRef 
 
 /* The row updates of the fused outer product, one internal function per kind:
  *   void nnc_rows_K(float *wi, float *si, const float *g, float scale, float *wj, float *sj,
- *                   int64_t n, const nnrt_update *u)
- * update row i by the gradient scale * g[0..n) and, when wj is not NULL, row j by a zero
- * gradient in the same loop: RMSprop's full update is bound by the divider, and the zero
- * row's decay (loads, a multiply, stores) then runs in its shadow instead of in a pass
- * of its own. */
+ *                   float *wk, float *sk, int64_t n, const nnrt_update *u)
+ * update row i by the gradient scale * g[0..n) and, when wj (and wk) are not NULL, rows j
+ * (and k) by a zero gradient in the same loop: RMSprop's full update is bound by the
+ * divider, and a zero row's decay (loads, a multiply, stores) then runs in its shadow
+ * instead of in a pass of its own. */
 static void emit_row_update_functions(Cg *cg) {
-  LLVMTypeRef args[8] = {cg->ptr, cg->ptr, cg->ptr, cg->f32, cg->ptr, cg->ptr, cg->i64, cg->ptr};
-  cg->rows_fn_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), args, 8, false);
+  LLVMTypeRef args[10] = {cg->ptr, cg->ptr, cg->ptr, cg->f32, cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->ptr};
+  cg->rows_fn_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), args, 10, false);
   static const char *const names[] = {NULL, "nnc_rows_sgd", "nnc_rows_momentum", "nnc_rows_nesterov", "nnc_rows_rmsprop"};
   LLVMValueRef saved_fn = cg->fn;
   LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
@@ -899,20 +899,23 @@ static void emit_row_update_functions(Cg *cg) {
     LLVMValueRef fn = cg_helper(cg, names[k], cg->rows_fn_ty);
     cg->fn = fn;
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-    LLVMValueRef p[8];
-    for (unsigned i = 0; i < 8; i++) p[i] = LLVMGetParam(fn, i);
-    Update u = {load_field(cg, p[7], 1), load_field(cg, p[7], 2), load_field(cg, p[7], 3), load_field(cg, p[7], 4),
-                load_field(cg, p[7], 5), NULL};
-    LLVMBasicBlockRef pair = LLVMAppendBasicBlockInContext(cg->ctx, fn, "pair");
-    LLVMBasicBlockRef single = LLVMAppendBasicBlockInContext(cg->ctx, fn, "single");
-    LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p[4], ""), single, pair);
-    for (int with_zero = 0; with_zero < 2; with_zero++) {
-      LLVMPositionBuilderAtEnd(cg->b, with_zero ? pair : single);
+    LLVMValueRef p[10];
+    for (unsigned i = 0; i < 10; i++) p[i] = LLVMGetParam(fn, i);
+    Update u = {load_field(cg, p[9], 1), load_field(cg, p[9], 2), load_field(cg, p[9], 3), load_field(cg, p[9], 4),
+                load_field(cg, p[9], 5), NULL};
+    LLVMBasicBlockRef bb[3];
+    for (int z = 0; z < 3; z++) bb[z] = LLVMAppendBasicBlockInContext(cg->ctx, fn, "zero_rows");
+    LLVMBasicBlockRef some = LLVMAppendBasicBlockInContext(cg->ctx, fn, "some");
+    LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p[4], ""), bb[0], some);
+    LLVMPositionBuilderAtEnd(cg->b, some);
+    LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p[6], ""), bb[1], bb[2]);
+    for (int z = 0; z < 3; z++) { /* with z zero rows */
+      LLVMPositionBuilderAtEnd(cg->b, bb[z]);
       Loop l;
-      LLVMValueRef c = loop_begin(cg, p[6], &l);
+      LLVMValueRef c = loop_begin(cg, p[8], &l);
       LLVMValueRef gv = LLVMBuildFMul(cg->b, p[3], LLVMBuildLoad2(cg->b, cg->f32, gep(cg, p[2], c), ""), "g");
       emit_update_elem(cg, &u, k, gep(cg, p[0], c), gep(cg, p[1], c), gv);
-      if (with_zero) emit_update_elem(cg, &u, k, gep(cg, p[4], c), gep(cg, p[5], c), NULL);
+      for (int t = 0; t < z; t++) emit_update_elem(cg, &u, k, gep(cg, p[4 + 2 * t], c), gep(cg, p[5 + 2 * t], c), NULL);
       loop_end(cg, &l);
       LLVMBuildRetVoid(cg->b);
     }
@@ -931,8 +934,8 @@ static LLVMValueRef i64_at(Cg *cg, LLVMValueRef base, LLVMValueRef i) {
  * each is built (at batch 1: read as x[0, i] * dy[0, :] inside the update) and consumed at
  * once by the update, so the gradient never exists whole. A row whose x[:, i] is all zero
  * (half of Fashion-MNIST's pixels at batch 1) has a zero gradient: it takes the update by
- * zero, which skips RMSprop's square root and division, paired with a nonzero row's full
- * update in one loop. The rows are first sorted into the two kinds; the test sums |x| so
+ * zero, which skips RMSprop's square root and division, done with a nonzero row's full
+ * update in one loop (one or two zero rows with each). The rows are first sorted into the two kinds; the test sums |x| so
  * that a NaN in x takes the full path. */
 static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind, LLVMValueRef state,
                               LLVMValueRef up) {
@@ -969,6 +972,7 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   loop_end(cg, &li);
   LLVMValueRef nfull = load_i64(cg, nfull_p), nzero = load_i64(cg, nzero_p);
   LLVMValueRef off = i64c(cg, p->offset);
+  LLVMValueRef per = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, nzero, nfull, ""), i64c(cg, 2), i64c(cg, 1), "per");
 
   /* the full rows, each with a zero row while there are some */
   Loop lf, lj, lr, lj2, lrest;
@@ -1004,30 +1008,37 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   LLVMValueRef g = LLVMBuildPhi(b, cg->ptr, "g"), scale = LLVMBuildPhi(b, cg->f32, "scale");
   LLVMAddIncoming(g, (LLVMValueRef[]){dy, row}, (LLVMBasicBlockRef[]){one, sum_end}, 2);
   LLVMAddIncoming(scale, (LLVMValueRef[]){x0, f32c(cg, 1)}, (LLVMBasicBlockRef[]){one, sum_end}, 2);
-  /* its partner: zero row f, if there is one */
-  LLVMValueRef paired = LLVMBuildICmp(b, LLVMIntSLT, f, nzero, "");
-  LLVMValueRef zi = load_i64(cg, i64_at(cg, zero, LLVMBuildSelect(b, paired, f, i64c(cg, 0), "")));
-  LLVMValueRef zbase = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi, mm_, ""), "");
-  LLVMValueRef null = LLVMConstNull(cg->ptr);
-  LLVMValueRef wj = LLVMBuildSelect(b, paired, gep(cg, cg->params, zbase), null, "");
-  LLVMValueRef sj = LLVMBuildSelect(b, paired, gep(cg, state, zbase), null, "");
+  /* its partners: zero rows per*f and per*f + 1 (per = 2 when the zero rows outnumber
+   * the full ones), while there are any */
+  LLVMValueRef null = LLVMConstNull(cg->ptr), wz[2], sz[2];
+  for (int t = 0; t < 2; t++) {
+    LLVMValueRef zf = LLVMBuildAdd(b, LLVMBuildMul(b, per, f, ""), i64c(cg, t), "");
+    LLVMValueRef paired = LLVMBuildICmp(b, LLVMIntSLT, zf, nzero, "");
+    if (t == 1) paired = LLVMBuildAnd(b, paired, LLVMBuildICmp(b, LLVMIntEQ, per, i64c(cg, 2), ""), "");
+    LLVMValueRef zi = load_i64(cg, i64_at(cg, zero, LLVMBuildSelect(b, paired, zf, i64c(cg, 0), "")));
+    LLVMValueRef zbase = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi, mm_, ""), "");
+    wz[t] = LLVMBuildSelect(b, paired, gep(cg, cg->params, zbase), null, "");
+    sz[t] = LLVMBuildSelect(b, paired, gep(cg, state, zbase), null, "");
+  }
+  wz[1] = LLVMBuildSelect(b, LLVMBuildIsNull(b, wz[0], ""), null, wz[1], ""); /* k only with j */
   LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "row_updated");
   LLVMValueRef sw = LLVMBuildSwitch(b, kind, join, 4);
   for (int k = 1; k <= 4; k++) {
     LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "kind");
     LLVMAddCase(sw, LLVMConstInt(cg->i32, (unsigned long long)k, false), bb);
     LLVMPositionBuilderAtEnd(b, bb);
-    LLVMValueRef args[8] = {gep(cg, cg->params, base), gep(cg, state, base), g, scale, wj, sj, mm_, up};
-    LLVMBuildCall2(b, cg->rows_fn_ty, cg->rows_fn[k], args, 8, "");
+    LLVMValueRef args[10] = {gep(cg, cg->params, base), gep(cg, state, base), g, scale, wz[0], sz[0], wz[1], sz[1], mm_, up};
+    LLVMBuildCall2(b, cg->rows_fn_ty, cg->rows_fn[k], args, 10, "");
     LLVMBuildBr(b, join);
   }
   LLVMPositionBuilderAtEnd(b, join);
   loop_end(cg, &lf);
 
   /* zero rows left without a partner */
-  LLVMValueRef left = LLVMBuildSub(b, nzero, nfull, "");
-  LLVMValueRef zr = loop_begin(cg, left, &lrest); /* runs only when nzero > nfull */
-  LLVMValueRef zi2 = load_i64(cg, i64_at(cg, zero, LLVMBuildAdd(b, nfull, zr, "")));
+  LLVMValueRef done_z = LLVMBuildMul(b, per, nfull, "");
+  LLVMValueRef left = LLVMBuildSub(b, nzero, done_z, "");
+  LLVMValueRef zr = loop_begin(cg, left, &lrest); /* runs only when nzero > per * nfull */
+  LLVMValueRef zi2 = load_i64(cg, i64_at(cg, zero, LLVMBuildAdd(b, done_z, zr, "")));
   LLVMValueRef zb2 = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi2, mm_, ""), "");
   call_update(cg, kind, gep(cg, cg->params, zb2), gep(cg, state, zb2), NULL, mm_, up);
   loop_end(cg, &lrest);
