@@ -495,27 +495,17 @@ static void emit_matmul(Cg *cg, NodeId id) {
   LLVMValueRef k = ta ? ra : i64c(cg, ca);
   LLVMValueRef nn = tb ? rb : i64c(cg, cb);
   LLVMTypeRef i32 = cg->i32;
-  LLVMValueRef args[14] = {
-      LLVMConstInt(i32, ROW_MAJOR, false),
-      LLVMConstInt(i32, ta ? TRANS : NO_TRANS, false),
-      LLVMConstInt(i32, tb ? TRANS : NO_TRANS, false),
-      LLVMBuildTrunc(cg->b, m, i32, ""),
-      LLVMBuildTrunc(cg->b, nn, i32, ""),
-      LLVMBuildTrunc(cg->b, k, i32, ""),
-      f32c(cg, 1),
-      buffer(cg, n->in[0]),
-      LLVMConstInt(i32, (unsigned long long)ca, false),
-      buffer(cg, n->in[1]),
-      LLVMConstInt(i32, (unsigned long long)cb, false),
-      f32c(cg, 0),
-      buffer(cg, id),
-      LLVMBuildTrunc(cg->b, nn, i32, ""),
-  };
+  LLVMValueRef c = buffer(cg, id), a = buffer(cg, n->in[0]), b = buffer(cg, n->in[1]);
+  int64_t ldc = tb ? -1 : cb; /* a transposed B's row count is C's row length */
+  if (tb) {
+    if (!LLVMIsAConstantInt(rb)) nnc_unreachable("a batched right operand of a product");
+    ldc = LLVMConstIntGetSExtValue(rb);
+  }
   bool k_known = LLVMIsAConstantInt(k);
   bool own = !tb && cg_gemm_applies(cg, cb, k_known ? LLVMConstIntGetSExtValue(k) : 0);
   if (ta) { /* a weight gradient: K is the batch, known at run time */
     if (!own) {
-      LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+      cg_emit_cblas_gemm(cg, c, a, b, m, nn, k, ta, tb, ca, cb, ldc);
       return;
     }
     LLVMBasicBlockRef kern = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm_kernels");
@@ -523,10 +513,10 @@ static void emit_matmul(Cg *cg, NodeId id) {
     LLVMBasicBlockRef joined = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm_joined");
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLE, k, i64c(cg, GEMM_MAX_K), ""), kern, blas);
     LLVMPositionBuilderAtEnd(cg->b, kern);
-    cg_emit_gemm(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), m, k, cb, true, ca);
+    cg_emit_gemm(cg, c, a, b, m, k, cb, true, ca);
     LLVMBuildBr(cg->b, joined);
     LLVMPositionBuilderAtEnd(cg->b, blas);
-    LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+    cg_emit_cblas_gemm(cg, c, a, b, m, nn, k, ta, tb, ca, cb, ldc);
     LLVMBuildBr(cg->b, joined);
     LLVMPositionBuilderAtEnd(cg->b, joined);
     return;
@@ -538,9 +528,9 @@ static void emit_matmul(Cg *cg, NodeId id) {
   LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntEQ, m, i64c(cg, 1), ""), one, many);
   LLVMPositionBuilderAtEnd(cg->b, many);
   if (own)
-    cg_emit_gemm(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), m, k, cb, false, ca);
+    cg_emit_gemm(cg, c, a, b, m, k, cb, false, ca);
   else
-    LLVMBuildCall2(cg->b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+    cg_emit_cblas_gemm(cg, c, a, b, m, nn, k, ta, tb, ca, cb, ldc);
   LLVMBuildBr(cg->b, done);
   LLVMPositionBuilderAtEnd(cg->b, one);
   if (!tb) {

@@ -272,3 +272,55 @@ void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMVa
   LLVMValueRef macs = LLVMBuildMul(cg->b, LLVMBuildMul(cg->b, m, k, ""), i64c(cg, n), "");
   cg_parallel_call(cg, body, ctx, tiles, LLVMBuildICmp(cg->b, LLVMIntSGE, macs, i64c(cg, PARALLEL_MIN_MACS), ""));
 }
+
+/* void nnc_cblas_rows(ctx = {C, A, B, M, N, K}, lo, hi): cblas_sgemm on rows lo..hi-1 of C
+ * (and of op(A)); OpenBLAS runs one thread per call (runtime/parallel.c), so the rows are
+ * split across the runtime's workers instead. */
+static LLVMValueRef cblas_rows_body(Cg *cg, bool ta, bool tb, int64_t lda, int64_t ldb, int64_t ldc) {
+  enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+  LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
+  LLVMValueRef fn = cg_helper(cg, "nnc_cblas_rows", fty);
+  LLVMValueRef saved_fn = cg->fn;
+  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
+  cg->fn = fn;
+  LLVMBuilderRef b = cg->b;
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+  LLVMTypeRef ct = LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->i64}, 6, false);
+  LLVMValueRef ctx = LLVMGetParam(fn, 0), lo = LLVMGetParam(fn, 1), hi = LLVMGetParam(fn, 2);
+  LLVMValueRef f[6];
+  for (unsigned i = 0; i < 6; i++)
+    f[i] = LLVMBuildLoad2(b, i < 3 ? cg->ptr : cg->i64, LLVMBuildStructGEP2(b, ct, ctx, i, ""), "");
+  LLVMTypeRef i32 = cg->i32;
+  LLVMValueRef args[14] = {
+      LLVMConstInt(i32, ROW_MAJOR, false),
+      LLVMConstInt(i32, ta ? TRANS : NO_TRANS, false),
+      LLVMConstInt(i32, tb ? TRANS : NO_TRANS, false),
+      LLVMBuildTrunc(b, LLVMBuildSub(b, hi, lo, ""), i32, ""),
+      LLVMBuildTrunc(b, f[4], i32, ""),
+      LLVMBuildTrunc(b, f[5], i32, ""),
+      f32c(cg, 1),
+      gep(cg, f[1], ta ? lo : LLVMBuildMul(b, lo, i64c(cg, lda), "")),
+      LLVMConstInt(i32, (unsigned long long)lda, false),
+      f[2],
+      LLVMConstInt(i32, (unsigned long long)ldb, false),
+      f32c(cg, 0),
+      gep(cg, f[0], LLVMBuildMul(b, lo, i64c(cg, ldc), "")),
+      LLVMConstInt(i32, (unsigned long long)ldc, false),
+  };
+  LLVMBuildCall2(b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+  LLVMBuildRetVoid(b);
+  cg->fn = saved_fn;
+  LLVMPositionBuilderAtEnd(b, saved_bb);
+  return fn;
+}
+
+void cg_emit_cblas_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef n,
+                        LLVMValueRef k, bool ta, bool tb, int64_t lda, int64_t ldb, int64_t ldc) {
+  LLVMValueRef body = cblas_rows_body(cg, ta, tb, lda, ldb, ldc);
+  LLVMTypeRef ct = LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->i64}, 6, false);
+  LLVMValueRef ctx = cg_entry_alloca(cg, ct, "cblas_ctx");
+  LLVMValueRef vals[6] = {c, a, b, m, n, k};
+  for (unsigned i = 0; i < 6; i++) LLVMBuildStore(cg->b, vals[i], LLVMBuildStructGEP2(cg->b, ct, ctx, i, ""));
+  LLVMValueRef macs = LLVMBuildMul(cg->b, LLVMBuildMul(cg->b, m, k, ""), n, "");
+  cg_parallel_call(cg, body, ctx, m, LLVMBuildICmp(cg->b, LLVMIntSGE, macs, i64c(cg, PARALLEL_MIN_MACS), ""));
+}

@@ -68,6 +68,11 @@ bool cg_gemm_applies(const Cg *cg, int64_t n, int64_t k);
 void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef k,
                   int64_t n, bool ta, int64_t lda);
 
+/* C[M, N] = op(A) op(B) by cblas_sgemm (lda/ldb/ldc: the stored row lengths), with C's
+ * rows split across the runtime's threads when the product is large. */
+void cg_emit_cblas_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef n,
+                        LLVMValueRef k, bool ta, bool tb, int64_t lda, int64_t ldb, int64_t ldc);
+
 /* An alloca in the current function's entry block (so a loop does not grow the frame). */
 LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef ty, const char *name);
 /* body(ctx, lo, hi) over [0, n): through the runtime's nnrt_parallel_for when it is linked
