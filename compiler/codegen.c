@@ -916,8 +916,13 @@ static void emit_row_update_functions(Cg *cg) {
 }
 
 static LLVMValueRef load_i64(Cg *cg, LLVMValueRef p) { return LLVMBuildLoad2(cg->b, cg->i64, p, ""); }
-static LLVMValueRef i64_at(Cg *cg, LLVMValueRef base, LLVMValueRef i) {
-  return LLVMBuildInBoundsGEP2(cg->b, cg->i64, base, &i, 1, "");
+
+/* The row lists of the fused outer update hold i32 row numbers (at most 2^16 rows). */
+static LLVMValueRef row_at(Cg *cg, LLVMValueRef base, LLVMValueRef i) {
+  return LLVMBuildInBoundsGEP2(cg->b, cg->i32, base, &i, 1, "");
+}
+static LLVMValueRef load_row(Cg *cg, LLVMValueRef p) {
+  return LLVMBuildSExt(cg->b, LLVMBuildLoad2(cg->b, cg->i32, p, ""), cg->i64, "");
 }
 
 /* The fused outer product: the gradient's row i is sum over rows r of x[r, i] * dy[r, :];
@@ -925,8 +930,10 @@ static LLVMValueRef i64_at(Cg *cg, LLVMValueRef base, LLVMValueRef i) {
  * once by the update, so the gradient never exists whole. A row whose x[:, i] is all zero
  * (half of Fashion-MNIST's pixels at batch 1) has a zero gradient: it takes the update by
  * zero, which skips RMSprop's square root and division, done with a nonzero row's full
- * update in one loop (one or two zero rows with each). The rows are first sorted into the two kinds; the test sums |x| so
- * that a NaN in x takes the full path. */
+ * update in one loop (one or two zero rows with each). The rows are first sorted into
+ * the two kinds; the test sums |x| so that a NaN in x takes the full path. A zero row is
+ * skipped even where dy holds an inf or a NaN (the full rule would make its gradient
+ * NaN): by then the loss is not finite either, and the run stops on it. */
 static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind, LLVMValueRef state,
                               LLVMValueRef up) {
   const GraphParam *p = &cg->g->params[param];
@@ -938,11 +945,12 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   LLVMValueRef a = buffer(cg, mm->in[0]), dy = buffer(cg, mm->in[1]), mm_ = i64c(cg, m), nn = i64c(cg, n);
   LLVMBuilderRef b = cg->b;
   LLVMValueRef no_wd = LLVMBuildFCmp(b, LLVMRealOEQ, load_field(cg, up, 5), f32c(cg, 0), "");
-  LLVMValueRef full = cg_entry_alloca(cg, LLVMArrayType2(cg->i64, (uint64_t)n), "full_rows");
-  LLVMValueRef zero = cg_entry_alloca(cg, LLVMArrayType2(cg->i64, (uint64_t)n), "zero_rows");
+  LLVMValueRef full = cg_entry_alloca(cg, LLVMArrayType2(cg->i32, (uint64_t)n), "full_rows");
+  LLVMValueRef zero = cg_entry_alloca(cg, LLVMArrayType2(cg->i32, (uint64_t)n), "zero_rows");
   LLVMValueRef nfull_p = cg_entry_alloca(cg, cg->i64, "nfull"), nzero_p = cg_entry_alloca(cg, cg->i64, "nzero");
   LLVMBuildStore(b, i64c(cg, 0), nfull_p);
   LLVMBuildStore(b, i64c(cg, 0), nzero_p);
+  LLVMBuildStore(b, LLVMConstInt(cg->i32, 0, false), zero); /* read (and discarded) when unpaired */
 
   /* sort the rows */
   Loop li, lz;
@@ -957,7 +965,7 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   LLVMValueRef list = LLVMBuildSelect(b, is_zero, zero, full, "");
   LLVMValueRef count_p = LLVMBuildSelect(b, is_zero, nzero_p, nfull_p, "");
   LLVMValueRef count = load_i64(cg, count_p);
-  LLVMBuildStore(b, i, i64_at(cg, list, count));
+  LLVMBuildStore(b, LLVMBuildTrunc(b, i, cg->i32, ""), row_at(cg, list, count));
   LLVMBuildStore(b, LLVMBuildAdd(b, count, i64c(cg, 1), ""), count_p);
   loop_end(cg, &li);
   LLVMValueRef nfull = load_i64(cg, nfull_p), nzero = load_i64(cg, nzero_p);
@@ -967,7 +975,7 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   /* the full rows, each with a zero row while there are some */
   Loop lf, lj, lr, lj2, lrest;
   LLVMValueRef f = loop_begin(cg, nfull, &lf);
-  LLVMValueRef fi = load_i64(cg, i64_at(cg, full, f));
+  LLVMValueRef fi = load_row(cg, row_at(cg, full, f));
   LLVMValueRef base = LLVMBuildAdd(b, off, LLVMBuildMul(b, fi, mm_, ""), "row");
   LLVMBasicBlockRef one = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "one_row");
   LLVMBasicBlockRef sum = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "sum_rows");
@@ -1005,7 +1013,7 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
     LLVMValueRef zf = LLVMBuildAdd(b, LLVMBuildMul(b, per, f, ""), i64c(cg, t), "");
     LLVMValueRef paired = LLVMBuildICmp(b, LLVMIntSLT, zf, nzero, "");
     if (t == 1) paired = LLVMBuildAnd(b, paired, LLVMBuildICmp(b, LLVMIntEQ, per, i64c(cg, 2), ""), "");
-    LLVMValueRef zi = load_i64(cg, i64_at(cg, zero, LLVMBuildSelect(b, paired, zf, i64c(cg, 0), "")));
+    LLVMValueRef zi = load_row(cg, row_at(cg, zero, LLVMBuildSelect(b, paired, zf, i64c(cg, 0), "")));
     LLVMValueRef zbase = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi, mm_, ""), "");
     wz[t] = LLVMBuildSelect(b, paired, gep(cg, cg->params, zbase), null, "");
     sz[t] = LLVMBuildSelect(b, paired, gep(cg, state, zbase), null, "");
@@ -1028,7 +1036,7 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   LLVMValueRef done_z = LLVMBuildMul(b, per, nfull, "");
   LLVMValueRef left = LLVMBuildSub(b, nzero, done_z, "");
   LLVMValueRef zr = loop_begin(cg, left, &lrest); /* runs only when nzero > per * nfull */
-  LLVMValueRef zi2 = load_i64(cg, i64_at(cg, zero, LLVMBuildAdd(b, done_z, zr, "")));
+  LLVMValueRef zi2 = load_row(cg, row_at(cg, zero, LLVMBuildAdd(b, done_z, zr, "")));
   LLVMValueRef zb2 = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi2, mm_, ""), "");
   call_update(cg, kind, gep(cg, cg->params, zb2), gep(cg, state, zb2), NULL, mm_, up);
   loop_end(cg, &lrest);
@@ -1095,9 +1103,15 @@ static void emit_train_update(Cg *cg) {
     LLVMBasicBlockRef fused = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "fused");
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "param_done");
-    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLE, rows_a, i64c(cg, 4), ""), fused, gemm);
+    /* (the fused pass keeps two lists of W's rows on the stack: at most 2^16 rows) */
+    bool can_fuse = n <= (1 << 16);
+    LLVMBuildCondBr(cg->b,
+                    can_fuse ? LLVMBuildICmp(cg->b, LLVMIntSLE, rows_a, i64c(cg, 4), "")
+                             : LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 0, false),
+                    fused, gemm);
     LLVMPositionBuilderAtEnd(cg->b, fused);
-    emit_outer_update(cg, i, outer[i], kind, state, up);
+    if (can_fuse)
+      emit_outer_update(cg, i, outer[i], kind, state, up);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, gemm);
     emit_matmul(cg, outer[i]);

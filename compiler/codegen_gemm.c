@@ -14,7 +14,7 @@
  * accumulators and 3 vectors of B's row; 16 (AVX2) hold 4 x 3 and 3. Eight rows divide
  * the usual batch sizes and layer widths, so the rows left over (by a one-row kernel)
  * are rare. Without FMA, or when the target CPU is named rather than the host (its
- * features are not known here), every product calls CBLAS.
+ * features are not known here), products of several rows call CBLAS.
  */
 #include <stdio.h>
 #include <string.h>
@@ -123,7 +123,7 @@ static LLVMValueRef kernel(Cg *cg, int mr, int nv) {
 static void call_kernel(Cg *cg, int mr, int nv, LLVMValueRef k, LLVMValueRef a, LLVMValueRef ars, LLVMValueRef aks,
                         LLVMValueRef b, int64_t ldb, LLVMValueRef c) {
   LLVMValueRef fn = kernel(cg, mr, nv);
-  LLVMValueRef args[8] = {k, a, ars, aks, b, i64c(cg, ldb), c, i64c(cg, ldb)};
+  LLVMValueRef args[8] = {k, a, ars, aks, b, i64c(cg, ldb), c, i64c(cg, ldb)}; /* C's rows are B's length */
   LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(fn), fn, args, 8, "");
 }
 
@@ -273,9 +273,16 @@ void cg_emit_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMVa
   cg_parallel_call(cg, body, ctx, tiles, LLVMBuildICmp(cg->b, LLVMIntSGE, macs, i64c(cg, PARALLEL_MIN_MACS), ""));
 }
 
-/* void nnc_cblas_rows(ctx = {C, A, B, M, N, K}, lo, hi): cblas_sgemm on rows lo..hi-1 of C
- * (and of op(A)); OpenBLAS runs one thread per call (runtime/parallel.c), so the rows are
- * split across the runtime's workers instead. */
+/* void nnc_cblas_rows(ctx = {C, A, B, M, N, K, R}, lo, hi): cblas_sgemm on chunks lo..hi-1
+ * of R rows of C (and of op(A)). OpenBLAS runs one thread per call (runtime/parallel.c),
+ * so the chunks are spread over the runtime's workers instead. The chunks depend on M
+ * alone (up to four, of 16 rows or more), never on the thread count: OpenBLAS picks its
+ * summation path by size, so a split by thread would make the numbers depend on it. */
+static LLVMTypeRef cblas_ctx_type(Cg *cg) {
+  return LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->i64, cg->i64},
+                                 7, false);
+}
+
 static LLVMValueRef cblas_rows_body(Cg *cg, bool ta, bool tb, int64_t lda, int64_t ldb, int64_t ldc) {
   enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
   LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
@@ -285,29 +292,35 @@ static LLVMValueRef cblas_rows_body(Cg *cg, bool ta, bool tb, int64_t lda, int64
   cg->fn = fn;
   LLVMBuilderRef b = cg->b;
   LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-  LLVMTypeRef ct = LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->i64}, 6, false);
+  LLVMTypeRef ct = cblas_ctx_type(cg);
   LLVMValueRef ctx = LLVMGetParam(fn, 0), lo = LLVMGetParam(fn, 1), hi = LLVMGetParam(fn, 2);
-  LLVMValueRef f[6];
-  for (unsigned i = 0; i < 6; i++)
+  LLVMValueRef f[7];
+  for (unsigned i = 0; i < 7; i++)
     f[i] = LLVMBuildLoad2(b, i < 3 ? cg->ptr : cg->i64, LLVMBuildStructGEP2(b, ct, ctx, i, ""), "");
+  Loop lc;
+  LLVMValueRef ch = LLVMBuildAdd(b, lo, loop_begin(cg, LLVMBuildSub(b, hi, lo, ""), &lc), "");
+  LLVMValueRef r0 = LLVMBuildMul(b, ch, f[6], "r0");
+  LLVMValueRef r1 = LLVMBuildAdd(b, r0, f[6], "");
+  r1 = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, r1, f[3], ""), r1, f[3], "r1");
   LLVMTypeRef i32 = cg->i32;
   LLVMValueRef args[14] = {
       LLVMConstInt(i32, ROW_MAJOR, false),
       LLVMConstInt(i32, ta ? TRANS : NO_TRANS, false),
       LLVMConstInt(i32, tb ? TRANS : NO_TRANS, false),
-      LLVMBuildTrunc(b, LLVMBuildSub(b, hi, lo, ""), i32, ""),
+      LLVMBuildTrunc(b, LLVMBuildSub(b, r1, r0, ""), i32, ""),
       LLVMBuildTrunc(b, f[4], i32, ""),
       LLVMBuildTrunc(b, f[5], i32, ""),
       f32c(cg, 1),
-      gep(cg, f[1], ta ? lo : LLVMBuildMul(b, lo, i64c(cg, lda), "")),
+      gep(cg, f[1], ta ? r0 : LLVMBuildMul(b, r0, i64c(cg, lda), "")),
       LLVMConstInt(i32, (unsigned long long)lda, false),
       f[2],
       LLVMConstInt(i32, (unsigned long long)ldb, false),
       f32c(cg, 0),
-      gep(cg, f[0], LLVMBuildMul(b, lo, i64c(cg, ldc), "")),
+      gep(cg, f[0], LLVMBuildMul(b, r0, i64c(cg, ldc), "")),
       LLVMConstInt(i32, (unsigned long long)ldc, false),
   };
   LLVMBuildCall2(b, cg->sgemm_ty, cg->sgemm, args, 14, "");
+  loop_end(cg, &lc);
   LLVMBuildRetVoid(b);
   cg->fn = saved_fn;
   LLVMPositionBuilderAtEnd(b, saved_bb);
@@ -316,11 +329,18 @@ static LLVMValueRef cblas_rows_body(Cg *cg, bool ta, bool tb, int64_t lda, int64
 
 void cg_emit_cblas_gemm(Cg *cg, LLVMValueRef c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef m, LLVMValueRef n,
                         LLVMValueRef k, bool ta, bool tb, int64_t lda, int64_t ldb, int64_t ldc) {
+  LLVMBuilderRef bd = cg->b;
   LLVMValueRef body = cblas_rows_body(cg, ta, tb, lda, ldb, ldc);
-  LLVMTypeRef ct = LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->i64}, 6, false);
+  LLVMTypeRef ct = cblas_ctx_type(cg);
   LLVMValueRef ctx = cg_entry_alloca(cg, ct, "cblas_ctx");
-  LLVMValueRef vals[6] = {c, a, b, m, n, k};
-  for (unsigned i = 0; i < 6; i++) LLVMBuildStore(cg->b, vals[i], LLVMBuildStructGEP2(cg->b, ct, ctx, i, ""));
-  LLVMValueRef macs = LLVMBuildMul(cg->b, LLVMBuildMul(cg->b, m, k, ""), n, "");
-  cg_parallel_call(cg, body, ctx, m, LLVMBuildICmp(cg->b, LLVMIntSGE, macs, i64c(cg, PARALLEL_MIN_MACS), ""));
+  LLVMValueRef macs = LLVMBuildMul(bd, LLVMBuildMul(bd, m, k, ""), n, "");
+  LLVMValueRef big = LLVMBuildICmp(bd, LLVMIntSGE, macs, i64c(cg, PARALLEL_MIN_MACS), "");
+  /* chunks: one for a small product; else min(4, ceil(M / 16)) */
+  LLVMValueRef by16 = LLVMBuildUDiv(bd, LLVMBuildAdd(bd, m, i64c(cg, 15), ""), i64c(cg, 16), "");
+  LLVMValueRef four = LLVMBuildSelect(bd, LLVMBuildICmp(bd, LLVMIntSLT, by16, i64c(cg, 4), ""), by16, i64c(cg, 4), "");
+  LLVMValueRef chunks = LLVMBuildSelect(bd, big, four, i64c(cg, 1), "chunks");
+  LLVMValueRef rows = LLVMBuildUDiv(bd, LLVMBuildAdd(bd, m, LLVMBuildSub(bd, chunks, i64c(cg, 1), ""), ""), chunks, "");
+  LLVMValueRef vals[7] = {c, a, b, m, n, k, rows};
+  for (unsigned i = 0; i < 7; i++) LLVMBuildStore(bd, vals[i], LLVMBuildStructGEP2(bd, ct, ctx, i, ""));
+  cg_parallel_call(cg, body, ctx, chunks, big);
 }

@@ -160,8 +160,9 @@ typedef struct nnrt_model_desc {
 
 /* Provided by the runtime to compiled code: runs body(ctx, lo, hi) over [0, n), split
  * into contiguous ranges across the runtime's threads (--threads), and returns when all
- * are done. Compiled code refers to it weakly and runs body(ctx, 0, n) itself when it is
- * absent, so an object also links without the runtime. */
+ * are done. One job at a time (the training loop's thread); a call from inside a body
+ * runs inline. Compiled code refers to it weakly and runs body(ctx, 0, n) itself when it
+ * is absent, so an object also links without the runtime. */
 typedef void (*nnrt_parallel_body)(void *ctx, int64_t lo, int64_t hi);
 void nnrt_parallel_for(nnrt_parallel_body body, void *ctx, int64_t n);
 

@@ -363,9 +363,10 @@ int rt_predict_main(const char *prog, const nnrt_model_desc *m, const RtOptions 
 /* The whole program over one model: returns the exit status. */
 int rt_main(const nnrt_model_desc *m, int argc, char **argv);
 
-/* parallel.c: --threads. rt_set_threads gives OpenBLAS and the runtime's workers (which
- * run nnrt_parallel_for) `threads` threads; 0: OpenBLAS's default (OPENBLAS_NUM_THREADS,
- * or all cores) for both. Workers are started once and only ever added. */
+/* parallel.c: --threads. rt_set_threads gives the runtime's workers (which run
+ * nnrt_parallel_for) `threads` threads in all, 0: as many as OpenBLAS would use
+ * (OPENBLAS_NUM_THREADS, or all cores); OpenBLAS itself is set to one thread. Workers are
+ * only ever added. */
 void rt_set_threads(int64_t threads);
 int rt_threads_start(int threads);
 int rt_threads(void);

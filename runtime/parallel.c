@@ -5,7 +5,9 @@
  * [n*t/T, n*(t+1)/T), the calling thread included, so a split is fixed by n and T and
  * every result is the same whatever the timing. Idle workers sleep on a condition
  * variable and the caller sleeps until the last one is done: no thread spins while
- * another works (a spinning waiter would take half of a two-core machine). */
+ * another works (a spinning waiter would take half of a two-core machine). One job at a
+ * time: the training loop is the only caller, and a call from inside a body (or from a
+ * worker) runs inline. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -34,9 +36,21 @@ static void run_share(nnrt_parallel_body body, void *ctx, int64_t n, int t, int 
   if (lo < hi) body(ctx, lo, hi);
 }
 
+/* Set on a thread while it runs a share of a job: a call from inside a body runs inline
+ * (the pool is busy with the caller's own job). */
+static _Thread_local bool in_job;
+
+typedef struct WorkerStart {
+  int t;
+  uint64_t job; /* the job count when the worker was made: it runs only later ones */
+} WorkerStart;
+
 static void *worker(void *arg) {
-  int t = (int)(intptr_t)arg;
-  uint64_t seen = 0;
+  WorkerStart start = *(WorkerStart *)arg;
+  free(arg);
+  int t = start.t;
+  uint64_t seen = start.job;
+  in_job = true; /* a worker only ever runs bodies */
   pthread_mutex_lock(&pool.mu);
   for (;;) {
     while (pool.job == seen) pthread_cond_wait(&pool.work, &pool.mu);
@@ -58,20 +72,28 @@ static void *worker(void *arg) {
 
 int rt_threads_start(int threads) {
   if (threads > RT_MAX_THREADS) threads = RT_MAX_THREADS;
-  if (threads <= pool.threads) return pool.threads;
+  /* Under the lock: a worker made now must not see a count that excludes it, nor take
+   * the last job (its context is gone) for a new one. */
+  pthread_mutex_lock(&pool.mu);
   for (int t = pool.threads; t < threads; t++) {
+    WorkerStart *start = malloc(sizeof *start);
+    if (!start) break;
+    *start = (WorkerStart){t, pool.job};
     pthread_t id;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&id, &attr, worker, (void *)(intptr_t)t);
+    int rc = pthread_create(&id, &attr, worker, start);
     pthread_attr_destroy(&attr);
-    if (rc != 0) break; /* fewer threads: still correct */
-    pthread_mutex_lock(&pool.mu);
+    if (rc != 0) { /* fewer threads: still correct */
+      free(start);
+      break;
+    }
     pool.threads = t + 1;
-    pthread_mutex_unlock(&pool.mu);
   }
-  return pool.threads;
+  int n = pool.threads;
+  pthread_mutex_unlock(&pool.mu);
+  return n;
 }
 
 int rt_threads(void) { return pool.threads; }
@@ -92,7 +114,7 @@ void rt_set_threads(int64_t threads) {
 
 void nnrt_parallel_for(nnrt_parallel_body body, void *ctx, int64_t n) {
   int threads = pool.threads;
-  if (threads <= 1 || n < 2) {
+  if (threads <= 1 || n < 2 || in_job) {
     body(ctx, 0, n);
     return;
   }
@@ -107,7 +129,9 @@ void nnrt_parallel_for(nnrt_parallel_body body, void *ctx, int64_t n) {
   pool.job++;
   pthread_cond_broadcast(&pool.work);
   pthread_mutex_unlock(&pool.mu);
+  in_job = true;
   run_share(body, ctx, n, 0, threads);
+  in_job = false;
   pthread_mutex_lock(&pool.mu);
   while (pool.busy > 0) pthread_cond_wait(&pool.done, &pool.mu);
   pthread_mutex_unlock(&pool.mu);

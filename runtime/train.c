@@ -454,8 +454,8 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
     }
     resumed = 1;
   }
-  /* After the checkpoint's options, which may set it. (The count does not change the
-   * numbers: tests/e2e/threads.test.) */
+  /* After the checkpoint's options, which may set it. The count does not change the
+   * numbers: every split is fixed by the sizes alone (tests/e2e/threads.test). */
   rt_set_threads(o->threads);
   if (rt_load_source(prog, o->data, m, o, 0, &r.train)) goto done;
   r.n_train = r.train.n_samples;
