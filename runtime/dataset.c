@@ -86,6 +86,10 @@ void rt_gather(const RtDataset *d, const int64_t *idx, int64_t count, float *con
       const unsigned char *src = d->data[i];
       for (int64_t k = 0; k < count; k++) {
         const unsigned char *row = src + idx[k] * s;
+        if (k + 4 < count) { /* shuffled rows are scattered over the set: fetch ahead */
+          const unsigned char *ahead = src + idx[k + 4] * s;
+          for (int64_t j = 0; j < s; j += 64) __builtin_prefetch(ahead + j);
+        }
         float *o = dst + k * s;
         for (int64_t j = 0; j < s; j++) o[j] = (float)row[j];
       }
