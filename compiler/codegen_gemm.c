@@ -50,6 +50,31 @@ bool cg_gemm_applies(const Cg *cg, int64_t n, int64_t k) {
 
 static LLVMTypeRef vec_type(Cg *cg) { return LLVMVectorType(cg->f32, (unsigned)cg->gemm.width); }
 
+/* One step k of a kernel: out[r*nv + v] = fma(A[r*ars + k*aks], B[k*ldb + v*W ..], in[..]) */
+static void k_step(Cg *cg, int mr, int nv, LLVMValueRef k, LLVMValueRef A, LLVMValueRef ars, LLVMValueRef aks,
+                   LLVMValueRef B, LLVMValueRef ldb, const LLVMValueRef *in, LLVMValueRef *out) {
+  LLVMTypeRef vt = vec_type(cg);
+  unsigned fma_id = LLVMLookupIntrinsicID("llvm.fma", 8);
+  LLVMValueRef fma = LLVMGetIntrinsicDeclaration(cg->mod, fma_id, &vt, 1);
+  LLVMTypeRef fma_ty = LLVMIntrinsicGetType(cg->ctx, fma_id, &vt, 1);
+  LLVMValueRef zero_mask = LLVMConstNull(LLVMVectorType(cg->i32, (unsigned)cg->gemm.width));
+  LLVMValueRef poison = LLVMGetPoison(vt);
+  LLVMValueRef brow = gep(cg, B, LLVMBuildMul(cg->b, k, ldb, ""));
+  LLVMValueRef bv[3];
+  for (int v = 0; v < nv; v++) {
+    bv[v] = LLVMBuildLoad2(cg->b, vt, gep(cg, brow, i64c(cg, (int64_t)v * cg->gemm.width)), "b");
+    LLVMSetAlignment(bv[v], 4);
+  }
+  LLVMValueRef acol = gep(cg, A, LLVMBuildMul(cg->b, k, aks, ""));
+  for (int r = 0; r < mr; r++) {
+    LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, acol, LLVMBuildMul(cg->b, i64c(cg, r), ars, "")), "a");
+    LLVMValueRef one = LLVMBuildInsertElement(cg->b, poison, a, LLVMConstInt(cg->i32, 0, false), "");
+    LLVMValueRef splat = LLVMBuildShuffleVector(cg->b, one, poison, zero_mask, "");
+    for (int v = 0; v < nv; v++)
+      out[r * nv + v] = LLVMBuildCall2(cg->b, fma_ty, fma, (LLVMValueRef[]){splat, bv[v], in[r * nv + v]}, 3, "");
+  }
+}
+
 /* void nnc_gemm_<mr>x<nv>(i64 K, ptr A, i64 ars, i64 aks, ptr B, i64 ldb, ptr C, i64 ldc):
  * C[r, v*W + l] = sum over k of A[r*ars + k*aks] * B[k*ldb + v*W + l] */
 static LLVMValueRef kernel(Cg *cg, int mr, int nv) {
@@ -80,32 +105,34 @@ static LLVMValueRef kernel(Cg *cg, int mr, int nv) {
   LLVMValueRef aks = LLVMGetParam(fn, 3), B = LLVMGetParam(fn, 4), ldb = LLVMGetParam(fn, 5);
   LLVMValueRef C = LLVMGetParam(fn, 6), ldc = LLVMGetParam(fn, 7);
 
-  unsigned fma_id = LLVMLookupIntrinsicID("llvm.fma", 8);
-  LLVMValueRef fma = LLVMGetIntrinsicDeclaration(cg->mod, fma_id, &vt, 1);
-  LLVMTypeRef fma_ty = LLVMIntrinsicGetType(cg->ctx, fma_id, &vt, 1);
-  LLVMValueRef zero_mask = LLVMConstNull(LLVMVectorType(cg->i32, (unsigned)cg->gemm.width));
-  LLVMValueRef poison = LLVMGetPoison(vt);
-
   int nacc = mr * nv;
+  /* two steps of k per iteration (the pass pipeline's unroller is off: it doubled the
+   * compile time for nothing elsewhere), then the odd one */
   LLVMValueRef acc[8 * 3], next[8 * 3];
   Loop lk;
-  LLVMValueRef k = loop_begin(cg, K, &lk);
+  LLVMValueRef pairs = LLVMBuildSDiv(cg->b, K, i64c(cg, 2), "pairs");
+  LLVMValueRef p = loop_begin(cg, pairs, &lk);
   for (int t = 0; t < nacc; t++) acc[t] = carried(cg, &lk, LLVMConstNull(vt), entry);
-  LLVMValueRef brow = gep(cg, B, LLVMBuildMul(cg->b, k, ldb, ""));
-  LLVMValueRef bv[3];
-  for (int v = 0; v < nv; v++) {
-    bv[v] = LLVMBuildLoad2(cg->b, vt, gep(cg, brow, i64c(cg, (int64_t)v * cg->gemm.width)), "b");
-    LLVMSetAlignment(bv[v], 4);
-  }
-  LLVMValueRef acol = gep(cg, A, LLVMBuildMul(cg->b, k, aks, ""));
-  for (int r = 0; r < mr; r++) {
-    LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, acol, LLVMBuildMul(cg->b, i64c(cg, r), ars, "")), "a");
-    LLVMValueRef one = LLVMBuildInsertElement(cg->b, poison, a, LLVMConstInt(cg->i32, 0, false), "");
-    LLVMValueRef splat = LLVMBuildShuffleVector(cg->b, one, poison, zero_mask, "");
-    for (int v = 0; v < nv; v++)
-      next[r * nv + v] = LLVMBuildCall2(cg->b, fma_ty, fma, (LLVMValueRef[]){splat, bv[v], acc[r * nv + v]}, 3, "");
-  }
+  LLVMValueRef k0 = LLVMBuildMul(cg->b, p, i64c(cg, 2), "k");
+  k_step(cg, mr, nv, k0, A, ars, aks, B, ldb, acc, next);
+  LLVMValueRef mid[8 * 3];
+  memcpy(mid, next, sizeof mid);
+  k_step(cg, mr, nv, LLVMBuildAdd(cg->b, k0, i64c(cg, 1), ""), A, ars, aks, B, ldb, mid, next);
   loop_end_carry(cg, &lk, acc, next, nacc);
+  LLVMBasicBlockRef even = LLVMGetInsertBlock(cg->b);
+  LLVMBasicBlockRef odd = LLVMAppendBasicBlockInContext(cg->ctx, fn, "odd_k");
+  LLVMBasicBlockRef store = LLVMAppendBasicBlockInContext(cg->ctx, fn, "store");
+  LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, LLVMBuildSRem(cg->b, K, i64c(cg, 2), ""), i64c(cg, 0), ""),
+                  odd, store);
+  LLVMPositionBuilderAtEnd(cg->b, odd);
+  k_step(cg, mr, nv, LLVMBuildSub(cg->b, K, i64c(cg, 1), ""), A, ars, aks, B, ldb, acc, next);
+  LLVMBuildBr(cg->b, store);
+  LLVMPositionBuilderAtEnd(cg->b, store);
+  for (int t = 0; t < nacc; t++) {
+    LLVMValueRef phi = LLVMBuildPhi(cg->b, vt, "");
+    LLVMAddIncoming(phi, (LLVMValueRef[]){acc[t], next[t]}, (LLVMBasicBlockRef[]){even, odd}, 2);
+    acc[t] = phi;
+  }
   for (int r = 0; r < mr; r++) {
     LLVMValueRef crow = gep(cg, C, LLVMBuildMul(cg->b, i64c(cg, r), ldc, ""));
     for (int v = 0; v < nv; v++) {

@@ -66,8 +66,8 @@ static void usage(FILE *out) {
           "                    (Graphviz of both), plan (where each value lives: arena\n"
           "                    slots, reuse, fusion), llvm (optimised LLVM IR), asm, obj\n"
           "                    (object file; written to MODEL.o unless -o is given)\n"
-          "  -O0, -O1, -O2, -O3  LLVM optimisation level (default -O2: the generated kernels\n"
-          "                    are as fast as at -O3, which takes 30%% longer to compile)\n"
+          "  -O0, -O1, -O2, -O3  LLVM optimisation level (default -O2; -O3 compiles longer and\n"
+          "                    made no step of the flagship faster)\n"
           "  --target-cpu=CPU  generate code for CPU (default: this machine's CPU)\n"
           "  -I DIR            add DIR to the import search path\n"
           "  --interpret       run one training step in the reference interpreter (double\n"
@@ -117,7 +117,7 @@ static double number_arg(const char *flag, const char *v, double lo, bool whole)
 }
 
 static void parse_args(int argc, char **argv, Options *o) {
-  o->opt_level = 2; /* -O3's pipeline: +0.25 s on the flagship, no faster code (bench) */
+  o->opt_level = 2; /* -O3's pipeline: longer to compile, no faster step (bench) */
   o->seed = 1;
   o->tolerance = 1e-5;
   o->max_elements = 2000;
