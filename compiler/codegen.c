@@ -459,27 +459,59 @@ static void matrix_view(Cg *cg, Shape s, LLVMValueRef *nrows, int64_t *ncols) {
  * where x is zero: the input of a first layer is often half zeros (Fashion-MNIST's
  * background), and B, the weight matrix, is then read half. A zero x[i] adds +-0 to
  * each sum, which changes nothing unless B's row holds an inf or NaN; a NaN x[i] takes
- * the full path (the test is "unordered or not equal"). */
+ * the full path (the test is "unordered or not equal"). The rows left are listed first
+ * and added eight at a time: y[j] is loaded once for eight rows and eight rows of B stream
+ * from L3 at once, while every y[j] still sums its terms in ascending row order. */
 static void emit_row_times_matrix(Cg *cg, LLVMValueRef y, LLVMValueRef x, LLVMValueRef bm, LLVMValueRef k,
-                                  int64_t ncols) {
+                                  int64_t ncols, int64_t nrows) {
+  enum { GROUP = 8 };
+  LLVMBuilderRef b = cg->b;
   LLVMValueRef nc = i64c(cg, ncols);
   emit_fill(cg, y, nc, f32c(cg, 0));
-  Loop li, lj;
+  LLVMValueRef list = cg_entry_alloca(cg, LLVMArrayType2(cg->i32, (uint64_t)nrows), "rows");
+  LLVMValueRef count_p = cg_entry_alloca(cg, cg->i64, "nrows");
+  LLVMBuildStore(b, i64c(cg, 0), count_p);
+  Loop li, lg, lj, lr, lj1;
   LLVMValueRef i = loop_begin(cg, k, &li);
-  LLVMValueRef xi = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, x, i), "xi");
-  LLVMBasicBlockRef add = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "add_row");
-  LLVMBasicBlockRef skip = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "next_row");
-  LLVMBuildCondBr(cg->b, LLVMBuildFCmp(cg->b, LLVMRealUNE, xi, f32c(cg, 0), ""), add, skip);
-  LLVMPositionBuilderAtEnd(cg->b, add);
-  LLVMValueRef brow = gep(cg, bm, LLVMBuildMul(cg->b, i, nc, ""));
+  LLVMValueRef xi = LLVMBuildLoad2(b, cg->f32, gep(cg, x, i), "xi");
+  LLVMValueRef count = LLVMBuildLoad2(b, cg->i64, count_p, "");
+  LLVMBuildStore(b, LLVMBuildTrunc(b, i, cg->i32, ""), LLVMBuildInBoundsGEP2(b, cg->i32, list, &count, 1, ""));
+  LLVMValueRef nz = LLVMBuildZExt(b, LLVMBuildFCmp(b, LLVMRealUNE, xi, f32c(cg, 0), ""), cg->i64, "");
+  LLVMBuildStore(b, LLVMBuildAdd(b, count, nz, ""), count_p);
+  loop_end(cg, &li);
+  LLVMValueRef n = LLVMBuildLoad2(b, cg->i64, count_p, "");
+  /* groups of four rows */
+  LLVMValueRef g = loop_begin(cg, LLVMBuildSDiv(b, n, i64c(cg, GROUP), ""), &lg);
+  LLVMValueRef xr[GROUP], br[GROUP];
+  for (int t = 0; t < GROUP; t++) {
+    LLVMValueRef at = LLVMBuildAdd(b, LLVMBuildMul(b, g, i64c(cg, GROUP), ""), i64c(cg, t), "");
+    LLVMValueRef row = LLVMBuildSExt(b, LLVMBuildLoad2(b, cg->i32, LLVMBuildInBoundsGEP2(b, cg->i32, list, &at, 1, ""), ""),
+                                     cg->i64, "");
+    xr[t] = LLVMBuildLoad2(b, cg->f32, gep(cg, x, row), "");
+    br[t] = gep(cg, bm, LLVMBuildMul(b, row, nc, ""));
+  }
   LLVMValueRef j = loop_begin(cg, nc, &lj);
   LLVMValueRef yp = gep(cg, y, j);
-  LLVMValueRef t = LLVMBuildFMul(cg->b, xi, LLVMBuildLoad2(cg->b, cg->f32, gep(cg, brow, j), ""), "");
-  LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, LLVMBuildLoad2(cg->b, cg->f32, yp, ""), t, ""), yp);
+  LLVMValueRef acc = LLVMBuildLoad2(b, cg->f32, yp, "");
+  for (int t = 0; t < GROUP; t++)
+    acc = LLVMBuildFAdd(b, acc, LLVMBuildFMul(b, xr[t], LLVMBuildLoad2(b, cg->f32, gep(cg, br[t], j), ""), ""), "");
+  LLVMBuildStore(b, acc, yp);
   loop_end(cg, &lj);
-  LLVMBuildBr(cg->b, skip);
-  LLVMPositionBuilderAtEnd(cg->b, skip);
-  loop_end(cg, &li);
+  loop_end(cg, &lg);
+  /* the last rows, one at a time */
+  LLVMValueRef done = LLVMBuildMul(b, LLVMBuildSDiv(b, n, i64c(cg, GROUP), ""), i64c(cg, GROUP), "");
+  LLVMValueRef r = LLVMBuildAdd(b, done, loop_begin(cg, LLVMBuildSub(b, n, done, ""), &lr), "");
+  LLVMValueRef row = LLVMBuildSExt(b, LLVMBuildLoad2(b, cg->i32, LLVMBuildInBoundsGEP2(b, cg->i32, list, &r, 1, ""), ""),
+                                   cg->i64, "");
+  LLVMValueRef x1 = LLVMBuildLoad2(b, cg->f32, gep(cg, x, row), "");
+  LLVMValueRef b1 = gep(cg, bm, LLVMBuildMul(b, row, nc, ""));
+  LLVMValueRef j1 = loop_begin(cg, nc, &lj1);
+  LLVMValueRef yp1 = gep(cg, y, j1);
+  LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, cg->f32, yp1, ""),
+                                  LLVMBuildFMul(b, x1, LLVMBuildLoad2(b, cg->f32, gep(cg, b1, j1), ""), ""), ""),
+                 yp1);
+  loop_end(cg, &lj1);
+  loop_end(cg, &lr);
 }
 
 static void emit_matmul(Cg *cg, NodeId id) {
@@ -534,7 +566,7 @@ static void emit_matmul(Cg *cg, NodeId id) {
   LLVMBuildBr(cg->b, done);
   LLVMPositionBuilderAtEnd(cg->b, one);
   if (!tb) {
-    emit_row_times_matrix(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), k, cb);
+    emit_row_times_matrix(cg, buffer(cg, id), buffer(cg, n->in[0]), buffer(cg, n->in[1]), k, cb, ca);
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, done);
     return;
