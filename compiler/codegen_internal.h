@@ -79,6 +79,21 @@ LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef ty, const char *name);
  * in and `worth` (an i1) holds, else called here with (ctx, 0, n). */
 void cg_parallel_call(Cg *cg, LLVMValueRef body, LLVMValueRef ctx, LLVMValueRef n, LLVMValueRef worth);
 
+/* codegen.c's lowering, shared with codegen_update.c */
+LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned nargs); /* f32 */
+LLVMValueRef buffer(Cg *cg, NodeId id); /* a node's buffer in the current function */
+void matrix_view(Cg *cg, Shape s, LLVMValueRef *nrows, int64_t *ncols);
+void emit_copy(Cg *cg, LLVMValueRef dst, Shape dst_shape, NodeId src);
+void emit_matmul(Cg *cg, NodeId id);
+void mark(const Graph *g, NodeId id, bool *need); /* id and what it reads */
+void emit_nodes(Cg *cg, bool *need);
+void begin_function(Cg *cg, const char *name, LLVMTypeRef ty);
+void store_metrics(Cg *cg, LLVMValueRef metrics);
+LLVMValueRef scalar_result(Cg *cg, NodeId id);
+
+/* codegen_update.c: emits nnc_train_update (and the update helpers it calls). */
+void cg_emit_train_update(Cg *cg);
+
 /* codegen_desc.c: emits `const nnrt_model_desc nnrt_model`, laid out as runtime/nnrt.h
  * declares it. */
 void cg_emit_descriptor(Cg *cg);
