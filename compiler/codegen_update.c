@@ -266,6 +266,13 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
   LLVMValueRef off = i64c(cg, p->offset);
   LLVMValueRef per = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, nzero, nfull, ""), i64c(cg, 2), i64c(cg, 1), "per");
 
+  /* the row function of the run's kind (1..4: train_update is only called with one),
+   * chosen once rather than switched on for every row */
+  LLVMValueRef rows_fn = cg->rows_fn[4];
+  for (int k = 3; k >= 1; k--)
+    rows_fn = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, kind, LLVMConstInt(cg->i32, (unsigned long long)k, false), ""),
+                              cg->rows_fn[k], rows_fn, "");
+
   /* the full rows, each with a zero row while there are some */
   Loop lf, lj, lr, lj2, lrest;
   LLVMValueRef f = loop_begin(cg, nfull, &lf);
@@ -313,17 +320,8 @@ static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind,
     sz[t] = LLVMBuildSelect(b, paired, gep(cg, state, zbase), null, "");
   }
   wz[1] = LLVMBuildSelect(b, LLVMBuildIsNull(b, wz[0], ""), null, wz[1], ""); /* k only with j */
-  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "row_updated");
-  LLVMValueRef sw = LLVMBuildSwitch(b, kind, join, 4);
-  for (int k = 1; k <= 4; k++) {
-    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "kind");
-    LLVMAddCase(sw, LLVMConstInt(cg->i32, (unsigned long long)k, false), bb);
-    LLVMPositionBuilderAtEnd(b, bb);
-    LLVMValueRef args[10] = {gep(cg, cg->params, base), gep(cg, state, base), g, scale, wz[0], sz[0], wz[1], sz[1], mm_, up};
-    LLVMBuildCall2(b, cg->rows_fn_ty, cg->rows_fn[k], args, 10, "");
-    LLVMBuildBr(b, join);
-  }
-  LLVMPositionBuilderAtEnd(b, join);
+  LLVMValueRef args[10] = {gep(cg, cg->params, base), gep(cg, state, base), g, scale, wz[0], sz[0], wz[1], sz[1], mm_, up};
+  LLVMBuildCall2(b, cg->rows_fn_ty, rows_fn, args, 10, "");
   loop_end(cg, &lf);
 
   /* zero rows left without a partner */
