@@ -97,7 +97,7 @@ static const Flag flags[] = {
     {"patience", K_NONNEG_INT, OFF(patience), "N", "stop after N epochs without improvement of --monitor (0: never)", 1, "early stopping"},
     {"monitor", K_MONITOR, OFF(monitor), "NAME", "what early stopping watches: loss, val_loss, a metric or val_<metric>", 1, NULL},
     {"min-delta", K_NONNEG_NUM, OFF(min_delta), "X", "the smallest change that counts as an improvement", 1, NULL},
-    {"log", K_PATH, OFF(log), "FILE", "write a CSV log, one row per epoch: epoch,loss,<metrics>,val_loss,val_<metrics>,lr,samples_per_sec", 0, "output"},
+    {"log", K_PATH, OFF(log), "FILE", "write a CSV log, one row per epoch: epoch,loss,<metrics>,val_loss,val_<metrics>,lr,samples_per_sec (a resumed run keeps the rows up to its checkpoint)", 0, "output"},
     {"log-every", K_NONNEG_INT, OFF(log_every), "N", "also log a row every N steps (adds a step column; 0: none)", 0, NULL},
     {"quiet", K_BOOL, OFF(quiet), NULL, "print no progress lines", 0, NULL},
     {"save", K_PATH, OFF(save), "FILE", "save a checkpoint at the end (and on Ctrl-C), written atomically", 0, NULL},

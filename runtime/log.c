@@ -20,6 +20,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -84,14 +85,7 @@ void rt_progress_epoch(RtProgress *p, const nnrt_model_desc *m, const RtEpochSta
   p->last = 0;
 }
 
-FILE *rt_log_open(const char *path, const nnrt_model_desc *m, int has_val, int step_rows,
-                  char *err, size_t errlen) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    snprintf(err, errlen, "%s: error: cannot open the log for writing: %s", path,
-             strerror(errno));
-    return NULL;
-  }
+static void write_header(FILE *f, const nnrt_model_desc *m, int has_val, int step_rows) {
   fprintf(f, "epoch%s,loss", step_rows ? ",step" : "");
   for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",%s", m->metric_names[i]);
   if (has_val) {
@@ -99,6 +93,85 @@ FILE *rt_log_open(const char *path, const nnrt_model_desc *m, int has_val, int s
     for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",val_%s", m->metric_names[i]);
   }
   fprintf(f, ",lr,samples_per_sec\n");
+}
+
+/* The rows of an existing log that a run resumed at (epoch, t) would write again are
+ * dropped; the rest is returned (malloc'd, NUL-terminated), or NULL when the file is
+ * missing, unreadable, or has another header (another model or other columns). */
+static char *rows_before(const char *path, const char *header, int step_rows, int64_t epoch, int64_t t) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, len = 0;
+  char *text = malloc(cap + 1);
+  for (size_t got; text && (got = fread(text + len, 1, cap - len, f)) > 0;) {
+    len += got;
+    if (len == cap) {
+      char *bigger = realloc(text, 2 * cap + 1);
+      if (!bigger) {
+        free(text);
+        text = NULL;
+        break;
+      }
+      text = bigger;
+      cap *= 2;
+    }
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!text || bad) {
+    free(text);
+    return NULL;
+  }
+  text[len] = '\0';
+  size_t hl = strlen(header);
+  if (len < hl || memcmp(text, header, hl) != 0) {
+    free(text);
+    return NULL;
+  }
+  char *out = malloc(len + 1), *w = out;
+  if (!out) {
+    free(text);
+    return NULL;
+  }
+  for (char *line = text + hl; *line;) {
+    char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+    char *rest;
+    long long e = strtoll(line, &rest, 10);
+    /* an epoch row of an epoch that was done; a step row of an update that was made */
+    int keep = rest != line && *rest == ',';
+    if (keep && step_rows && rest[1] != ',') keep = strtoll(rest + 1, NULL, 10) <= t;
+    else if (keep) keep = e <= epoch;
+    if (keep && end) {
+      memcpy(w, line, n);
+      w += n;
+    }
+    line += n;
+  }
+  *w = '\0';
+  free(text);
+  return out;
+}
+
+FILE *rt_log_open(const char *path, const nnrt_model_desc *m, int has_val, int step_rows,
+                  int64_t resume_epoch, int64_t resume_t, char *err, size_t errlen) {
+  char header[4096];
+  FILE *mem = fmemopen(header, sizeof header, "w");
+  if (mem) {
+    write_header(mem, m, has_val, step_rows);
+    fclose(mem);
+  }
+  char *kept = mem && resume_epoch >= 0 ? rows_before(path, header, step_rows, resume_epoch, resume_t) : NULL;
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    snprintf(err, errlen, "%s: error: cannot open the log for writing: %s", path,
+             strerror(errno));
+    free(kept);
+    return NULL;
+  }
+  write_header(f, m, has_val, step_rows);
+  if (kept) fputs(kept, f);
+  free(kept);
   if (fflush(f) != 0 || ferror(f)) {
     snprintf(err, errlen, "%s: error: cannot write the log: %s", path, strerror(errno));
     fclose(f);

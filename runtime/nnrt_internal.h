@@ -293,9 +293,11 @@ typedef struct RtEpochStats {
 void rt_progress_step(RtProgress *p, const nnrt_model_desc *m, const RtEpochStats *s);
 void rt_progress_epoch(RtProgress *p, const nnrt_model_desc *m, const RtEpochStats *s);
 /* Opens the CSV log and writes its header (with a step column if step_rows); NULL with
- * the reason in err. */
+ * the reason in err. A run resumed after `resume_epoch` epochs and `resume_t` updates
+ * (-1: not resumed) keeps the rows an existing log with the same header has up to there,
+ * so the log reads as one run; rows past the checkpoint are written again. */
 FILE *rt_log_open(const char *path, const nnrt_model_desc *m, int has_val, int step_rows,
-                  char *err, size_t errlen);
+                  int64_t resume_epoch, int64_t resume_t, char *err, size_t errlen);
 int rt_log_row(FILE *f, const nnrt_model_desc *m, const RtEpochStats *s, int step_rows);
 /* A step row: epoch, the global update count, the mean loss and metrics of the last
  * steps, empty validation columns. */

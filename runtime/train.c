@@ -554,7 +554,8 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
       printf("resuming from %s: epoch %lld of %lld done, %lld updates\n", o->load,
              (long long)ck.epoch, (long long)o->epochs, (long long)ck.t);
   }
-  if (o->log && !(r.log = rt_log_open(o->log, m, r.val != NULL, o->log_every > 0, err,
+  if (o->log && !(r.log = rt_log_open(o->log, m, r.val != NULL, o->log_every > 0,
+                                      resumed ? r.st.epoch : -1, resumed ? r.st.t : -1, err,
                                       sizeof err))) {
     fprintf(stderr, "%s\n", err);
     goto done;
