@@ -529,11 +529,9 @@ void emit_matmul(Cg *cg, NodeId id) {
   LLVMValueRef nn = tb ? rb : i64c(cg, cb);
   LLVMTypeRef i32 = cg->i32;
   LLVMValueRef c = buffer(cg, id), a = buffer(cg, n->in[0]), b = buffer(cg, n->in[1]);
-  int64_t ldc = tb ? -1 : cb; /* a transposed B's row count is C's row length */
-  if (tb) {
-    if (!LLVMIsAConstantInt(rb)) nnc_unreachable("a batched right operand of a product");
-    ldc = LLVMConstIntGetSExtValue(rb);
-  }
+  /* C's row length; sema refuses a batched right operand, so it is known here */
+  if (!LLVMIsAConstantInt(nn)) nnc_unreachable("a batched right operand of a product");
+  int64_t ldc = LLVMConstIntGetSExtValue(nn);
   bool k_known = LLVMIsAConstantInt(k);
   bool own = !tb && cg_gemm_applies(cg, cb, k_known ? LLVMConstIntGetSExtValue(k) : 0);
   if (ta) { /* a weight gradient: K is the batch, known at run time */

@@ -85,7 +85,12 @@ void rt_progress_epoch(RtProgress *p, const nnrt_model_desc *m, const RtEpochSta
   p->last = 0;
 }
 
-static void write_header(FILE *f, const nnrt_model_desc *m, int has_val, int step_rows) {
+/* The log's header line, malloc'd; NULL when out of memory. */
+static char *header_line(const nnrt_model_desc *m, int has_val, int step_rows) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return NULL;
   fprintf(f, "epoch%s,loss", step_rows ? ",step" : "");
   for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",%s", m->metric_names[i]);
   if (has_val) {
@@ -93,85 +98,66 @@ static void write_header(FILE *f, const nnrt_model_desc *m, int has_val, int ste
     for (int32_t i = 0; i < m->n_metrics; i++) fprintf(f, ",val_%s", m->metric_names[i]);
   }
   fprintf(f, ",lr,samples_per_sec\n");
+  if (fclose(f) != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
 }
 
-/* The rows of an existing log that a run resumed at (epoch, t) would write again are
- * dropped; the rest is returned (malloc'd, NUL-terminated), or NULL when the file is
- * missing, unreadable, or has another header (another model or other columns). */
+/* The rows of an existing log that a run resumed at (epoch, t) would not write again,
+ * as one malloc'd string; NULL when the file is missing, unreadable, or has another
+ * header (another model or other columns). */
 static char *rows_before(const char *path, const char *header, int step_rows, int64_t epoch, int64_t t) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16, len = 0;
-  char *text = malloc(cap + 1);
-  for (size_t got; text && (got = fread(text + len, 1, cap - len, f)) > 0;) {
-    len += got;
-    if (len == cap) {
-      char *bigger = realloc(text, 2 * cap + 1);
-      if (!bigger) {
-        free(text);
-        text = NULL;
-        break;
-      }
-      text = bigger;
-      cap *= 2;
-    }
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (!text || bad) {
-    free(text);
-    return NULL;
-  }
-  text[len] = '\0';
+  RtBytes b;
+  char err[256];
+  if (rt_file_read(path, &b, err, sizeof err)) return NULL;
   size_t hl = strlen(header);
-  if (len < hl || memcmp(text, header, hl) != 0) {
-    free(text);
-    return NULL;
-  }
-  char *out = malloc(len + 1), *w = out;
-  if (!out) {
-    free(text);
-    return NULL;
-  }
-  for (char *line = text + hl; *line;) {
-    char *end = strchr(line, '\n');
-    size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
-    char *rest;
-    long long e = strtoll(line, &rest, 10);
-    /* an epoch row of an epoch that was done; a step row of an update that was made */
-    int keep = rest != line && *rest == ',';
-    if (keep && step_rows && rest[1] != ',') keep = strtoll(rest + 1, NULL, 10) <= t;
-    else if (keep) keep = e <= epoch;
-    if (keep && end) {
-      memcpy(w, line, n);
-      w += n;
+  char *out = NULL, *w;
+  if (b.len >= hl && memcmp(b.p, header, hl) == 0 && (out = malloc(b.len + 1))) {
+    w = out;
+    const char *p = (const char *)b.p + hl, *stop = (const char *)b.p + b.len;
+    while (p < stop) {
+      const char *end = memchr(p, '\n', (size_t)(stop - p));
+      if (!end) break; /* a last line without its newline was cut short: dropped */
+      char *rest;
+      long long e = strtoll(p, &rest, 10);
+      /* an epoch row of an epoch that was done; a step row of an update that was made */
+      int keep = rest != p && rest < end && *rest == ',';
+      if (keep && step_rows && rest[1] != ',') keep = strtoll(rest + 1, NULL, 10) <= t;
+      else if (keep) keep = e <= epoch;
+      if (keep) {
+        memcpy(w, p, (size_t)(end - p) + 1);
+        w += end - p + 1;
+      }
+      p = end + 1;
     }
-    line += n;
+    *w = '\0';
   }
-  *w = '\0';
-  free(text);
+  rt_bytes_free(&b);
   return out;
 }
 
 FILE *rt_log_open(const char *path, const nnrt_model_desc *m, int has_val, int step_rows,
                   int64_t resume_epoch, int64_t resume_t, char *err, size_t errlen) {
-  char header[4096];
-  FILE *mem = fmemopen(header, sizeof header, "w");
-  if (mem) {
-    write_header(mem, m, has_val, step_rows);
-    fclose(mem);
+  char *header = header_line(m, has_val, step_rows);
+  if (!header) {
+    snprintf(err, errlen, "%s: error: out of memory", path);
+    return NULL;
   }
-  char *kept = mem && resume_epoch >= 0 ? rows_before(path, header, step_rows, resume_epoch, resume_t) : NULL;
+  char *kept = resume_epoch >= 0 ? rows_before(path, header, step_rows, resume_epoch, resume_t) : NULL;
   FILE *f = fopen(path, "w");
   if (!f) {
     snprintf(err, errlen, "%s: error: cannot open the log for writing: %s", path,
              strerror(errno));
     free(kept);
+    free(header);
     return NULL;
   }
-  write_header(f, m, has_val, step_rows);
+  fputs(header, f);
   if (kept) fputs(kept, f);
   free(kept);
+  free(header);
   if (fflush(f) != 0 || ferror(f)) {
     snprintf(err, errlen, "%s: error: cannot write the log: %s", path, strerror(errno));
     fclose(f);

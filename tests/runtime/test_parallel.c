@@ -54,6 +54,17 @@ static int covered_once(Job *j) {
 
 static void reset(Job *j) { memset(j, 0, sizeof *j); }
 
+/* Runs the marking job many times on the pool as it is: each run covers [0, N) once, in
+ * one call per thread. */
+static int runs_cover(Job *j, int threads) {
+  for (int rep = 0; rep < 200; rep++) {
+    reset(j);
+    nnrt_parallel_for(mark, j, N);
+    if (!covered_once(j) || atomic_load(&j->calls) != threads) return 0;
+  }
+  return 1;
+}
+
 int main(void) {
   static Job j;
 #if defined(__x86_64__)
@@ -68,14 +79,7 @@ int main(void) {
 
   /* two threads: two contiguous halves */
   CHECK(rt_threads_start(2) == 2);
-  for (int rep = 0; rep < 200; rep++) {
-    reset(&j);
-    nnrt_parallel_for(mark, &j, N);
-    if (!covered_once(&j) || atomic_load(&j.calls) != 2) {
-      CHECK(!"two threads cover [0, N) once, in two calls");
-      break;
-    }
-  }
+  CHECK(runs_cover(&j, 2));
   int first = j.lo[0] == 0 ? 0 : 1;
   CHECK(j.lo[first] == 0 && j.hi[first] == N / 2 && j.lo[1 - first] == N / 2 && j.hi[1 - first] == N);
   CHECK(atomic_load(&j.ftz_off) == 0);
@@ -87,14 +91,7 @@ int main(void) {
   nanosleep(&pause, NULL); /* time for a wrongly woken worker to re-run the last job */
   CHECK(atomic_load(&j.calls) == 2 && covered_once(&j));
   CHECK(rt_threads() == 3);
-  for (int rep = 0; rep < 200; rep++) {
-    reset(&j);
-    nnrt_parallel_for(mark, &j, N);
-    if (!covered_once(&j) || atomic_load(&j.calls) != 3) {
-      CHECK(!"three threads cover [0, N) once, in three calls");
-      break;
-    }
-  }
+  CHECK(runs_cover(&j, 3));
   CHECK(rt_threads_start(2) == 3); /* never shrinks */
 
   /* fewer items than threads, and none */
