@@ -91,6 +91,11 @@ void begin_function(Cg *cg, const char *name, LLVMTypeRef ty);
 void store_metrics(Cg *cg, LLVMValueRef metrics);
 LLVMValueRef scalar_result(Cg *cg, NodeId id);
 
+/* codegen_sqrt.c: sqrt of a <16 x float> by the AVX-512 estimate and multiply-adds, rounded
+ * exactly as llvm.sqrt; lanes outside its range make the vector take llvm.sqrt. Emits
+ * blocks at the builder's position in cg->fn. */
+LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s);
+
 /* codegen_update.c: emits nnc_train_update (and the update helpers it calls). */
 void cg_emit_train_update(Cg *cg);
 

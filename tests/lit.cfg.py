@@ -29,6 +29,8 @@ config.substitutions.append(("%stdlib", config.nnc_stdlib_dir))
 config.substitutions.append(("%cc", "%s %s" % (os.environ.get("CC", "cc"), config.nnc_link_extra)))
 config.substitutions.append(("%gradcheck_libs", "%s/libnnc-gradcheck.a -lopenblas -lm" %
                              config.nnc_test_lib_dir))
+config.substitutions.append(("%sqrtcheck_libs", "%s/libnnc-sqrtcheck.a -lopenblas -lm" %
+                             config.nnc_test_lib_dir))
 config.substitutions.append(("%python", config.python_executable))
 
 # Tests that train on Debian's Fashion-MNIST need its files.
