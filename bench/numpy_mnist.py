@@ -7,7 +7,8 @@ bench/run with OPENBLAS_NUM_THREADS.
 
 --optimizer rmsprop (default) is the .nn file's step (Keras's RMSprop: rho 0.9, eps 1e-7);
 --optimizer momentum is SGD with momentum 0.9 (lr 0.01), the variant issue 6 quotes,
-which saves the passes of RMSprop's update.
+which saves the passes of RMSprop's update; --optimizer sgd is plain w -= lr*g (lr 0.01),
+the seed's true SGD at batch 1.
 """
 
 import time
@@ -18,7 +19,7 @@ import mnist_common as mc
 
 
 def options(p):
-    p.add_argument("--optimizer", choices=("rmsprop", "momentum"), default="rmsprop")
+    p.add_argument("--optimizer", choices=("rmsprop", "momentum", "sgd"), default="rmsprop")
 
 
 class Buffers:
@@ -106,6 +107,9 @@ def main():
                     np.divide(g, t, out=t)
                     t *= lr
                     p -= t
+                elif a.optimizer == "sgd":   # p -= lr g
+                    np.multiply(g, lr, out=t)
+                    p -= t
                 else:         # Keras SGD momentum: s = mom s - lr g;  p += s
                     s *= mom
                     np.multiply(g, lr, out=t)
@@ -113,7 +117,7 @@ def main():
                     p += s
         epoch_s.append(time.perf_counter() - t0)
 
-    mc.report("numpy" if rmsprop else "numpy-momentum", a, n, batch, epoch_s,
+    mc.report({"rmsprop": "numpy", "momentum": "numpy-momentum", "sgd": "numpy-sgd"}[a.optimizer], a, n, batch, epoch_s,
               loss_sum / n, correct / n, version=np.__version__, load_s=load_s,
               optimizer=a.optimizer)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """PyTorch peer of examples/mnist.nn: the same step, written the way a PyTorch user would
-(nn.Linear, F.cross_entropy, torch.optim.RMSprop), and set up at its best: the thread
+(nn.Linear, F.cross_entropy, torch.optim.RMSprop, or torch.optim.SGD with --optimizer
+sgd: plain w -= lr*g at lr 0.01, the seed's true SGD at batch 1), and set up at its best: the thread
 count pinned, and bench/run starts it with the glibc allocator tuned
 (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456)
 so that the per-step tensors are recycled instead of mmap'd and returned every step.
@@ -22,6 +23,7 @@ import mnist_common as mc
 def options(p):
     p.add_argument("--no-metrics", action="store_true",
                    help="skip the running loss and accuracy (./train always computes both)")
+    p.add_argument("--optimizer", choices=("rmsprop", "sgd"), default="rmsprop")
     p.add_argument("--foreach", choices=("auto", "on", "off"), default="auto",
                    help="torch.optim's multi-tensor update (auto: torch's own choice)")
 
@@ -56,7 +58,10 @@ def main():
     # Keras's (and the .nn file's) RMSprop: rho 0.9, eps 1e-7, eps outside the sqrt;
     # torch's defaults (alpha 0.99, eps 1e-8) would be a different optimiser.
     foreach = {"auto": None, "on": True, "off": False}[a.foreach]
-    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7, foreach=foreach)
+    if a.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=1e-2, foreach=foreach)
+    else:
+        opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7, foreach=foreach)
 
     gen = torch.Generator().manual_seed(a.seed)
     epoch_s = []
@@ -80,7 +85,7 @@ def main():
         epoch_s.append(time.perf_counter() - t0)
 
     mc.report("torch", a, n, batch, epoch_s, float(loss_sum) / n, float(correct) / n,
-              version=torch.__version__, load_s=load_s, foreach=a.foreach,
+              version=torch.__version__, load_s=load_s, foreach=a.foreach, optimizer=a.optimizer,
               metrics=not a.no_metrics)
 
 
