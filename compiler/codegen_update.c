@@ -120,12 +120,11 @@ static LLVMTypeRef update_ctx_type(Cg *cg) {
   return LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->ptr}, 4, false);
 }
 
-/* The update's scalars from *up, splat to ty. */
-static Update make_update(Cg *cg, LLVMValueRef up, LLVMTypeRef ty) {
-  LLVMValueRef wd = load_field(cg, up, 5);
+/* The update's scalars from *up, splat to ty; has_wd: whether weight decay is on (an i1). */
+static Update make_update(Cg *cg, LLVMValueRef up, LLVMTypeRef ty, LLVMValueRef has_wd) {
   return (Update){splat(cg, load_field(cg, up, 1), ty), splat(cg, load_field(cg, up, 2), ty),
-                  splat(cg, load_field(cg, up, 3), ty), splat(cg, load_field(cg, up, 4), ty), splat(cg, wd, ty),
-                  LLVMBuildFCmp(cg->b, LLVMRealUNE, wd, f32c(cg, 0), ""), ty, false};
+                  splat(cg, load_field(cg, up, 3), ty), splat(cg, load_field(cg, up, 4), ty),
+                  splat(cg, load_field(cg, up, 5), ty), has_wd, ty, false};
 }
 
 /* An update loop's body at element (or vector) c. */
@@ -137,11 +136,11 @@ typedef void UpdateBody(Cg *cg, const Update *u, LLVMValueRef c, const void *arg
  * rows streaming from L3 at batch 1, every other vector was no faster than none, one in
  * four 10% faster, one in three about 8%.) The last n % 64 elements run one by one. */
 enum { UPDATE_GROUP = 4 };
-static void emit_update_loop(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef n, UpdateBody *body,
-                             const void *arg) {
+static void emit_update_loop_wd(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef n, UpdateBody *body,
+                                const void *arg, LLVMValueRef has_wd) {
   LLVMValueRef start = i64c(cg, 0);
   if (paired && cg->gemm.width == 16) {
-    Update uv = make_update(cg, up, LLVMVectorType(cg->f32, 16)), us = uv;
+    Update uv = make_update(cg, up, LLVMVectorType(cg->f32, 16), has_wd), us = uv;
     us.exact_sqrt = true;
     Loop l;
     LLVMValueRef c = LLVMBuildMul(cg->b, loop_begin(cg, LLVMBuildUDiv(cg->b, n, i64c(cg, 16 * UPDATE_GROUP), ""), &l),
@@ -151,11 +150,26 @@ static void emit_update_loop(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef 
     loop_end(cg, &l);
     start = LLVMBuildSub(cg->b, n, LLVMBuildURem(cg->b, n, i64c(cg, 16 * UPDATE_GROUP), ""), "");
   }
-  Update u = make_update(cg, up, cg->f32);
+  Update u = make_update(cg, up, cg->f32, has_wd);
   Loop l;
   LLVMValueRef t = loop_begin(cg, LLVMBuildSub(cg->b, n, start, ""), &l);
   body(cg, &u, LLVMBuildAdd(cg->b, start, t, ""), arg);
   loop_end(cg, &l);
+}
+
+/* ... once with weight decay and once without, so that the loop does not test it */
+static void emit_update_loop(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef n, UpdateBody *body,
+                             const void *arg) {
+  LLVMTypeRef i1 = LLVMInt1TypeInContext(cg->ctx);
+  LLVMBasicBlockRef bb[2], join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "updated");
+  for (int w = 0; w < 2; w++) bb[w] = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, w ? "with_wd" : "no_wd");
+  LLVMBuildCondBr(cg->b, LLVMBuildFCmp(cg->b, LLVMRealUNE, load_field(cg, up, 5), f32c(cg, 0), ""), bb[1], bb[0]);
+  for (int w = 0; w < 2; w++) {
+    LLVMPositionBuilderAtEnd(cg->b, bb[w]);
+    emit_update_loop_wd(cg, up, paired, n, body, arg, LLVMConstInt(i1, (unsigned long long)w, false));
+    LLVMBuildBr(cg->b, join);
+  }
+  LLVMPositionBuilderAtEnd(cg->b, join);
 }
 
 typedef struct FlatArgs {
