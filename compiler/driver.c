@@ -62,10 +62,11 @@ static void usage(FILE *out) {
           "options:\n"
           "  -o FILE           write the program (or the --emit output) to FILE\n"
           "  --emit=STAGE      stop after STAGE and print it: tokens, ast, graph (the\n"
-          "                    forward graph), grad (forward + backward graph), dot\n"
-          "                    (Graphviz of both), plan (where each value lives: arena\n"
-          "                    slots, reuse, fusion), llvm (optimised LLVM IR), asm, obj\n"
-          "                    (object file; written to MODEL.o unless -o is given)\n"
+          "                    forward graph), grad (forward + backward graph; both mark\n"
+          "                    the nodes fused into a consumer's loop), dot (Graphviz of\n"
+          "                    both), plan (where each value lives: arena slots, reuse,\n"
+          "                    fusion), llvm (optimised LLVM IR), asm, obj (object file;\n"
+          "                    written to MODEL.o unless -o is given)\n"
           "  -O0, -O1, -O2, -O3  LLVM optimisation level (default -O2; -O3 compiles longer and\n"
           "                    made no step of the flagship faster)\n"
           "  --target-cpu=CPU  generate code for CPU (default: this machine's CPU)\n"
@@ -641,21 +642,23 @@ static int compile(const Options *o, Arena *arena) {
   free(stdlib_dir);
   if (!g) return 1;
   int rc = 0;
-  if (o->emit == EMIT_GRAPH) {
-    pass_dce(g);
-    FILE *out = open_output(o);
-    ir_print(g, false, out);
-    rc = close_output(out);
-  } else {
+  {
     ad_build(g);
     pass_dce(g);
     if (o->mode != MODE_COMPILE) {
       rc = o->mode == MODE_INTERPRET ? interpret(o, g) : check_grad(o, g);
-    } else if (o->emit == EMIT_GRAD || o->emit == EMIT_DOT || o->emit == EMIT_PLAN) {
+    } else if (o->emit == EMIT_GRAPH || o->emit == EMIT_GRAD) {
+      /* the forward nodes keep their ids through autodiff and DCE (the backward ones
+       * follow them); the plan of the whole step says which are fused */
+      Plan plan;
+      plan_build(g, &plan);
       FILE *out = open_output(o);
-      if (o->emit == EMIT_GRAD) {
-        ir_print(g, true, out);
-      } else if (o->emit == EMIT_DOT) {
+      ir_print(g, o->emit == EMIT_GRAD, &plan, out);
+      rc = close_output(out);
+      plan_free(&plan);
+    } else if (o->emit == EMIT_DOT || o->emit == EMIT_PLAN) {
+      FILE *out = open_output(o);
+      if (o->emit == EMIT_DOT) {
         ir_print_dot(g, out);
       } else {
         Plan plan;

@@ -211,7 +211,9 @@ void pass_dce(Graph *g);
 
 /* ---- ir_print.c: --emit=graph|grad|dot ---------------------------------------------- */
 
-void ir_print(const Graph *g, bool with_grad, FILE *out);
+struct Plan;
+/* plan (or NULL): marks each node computed inside another's loop "[fused into %N]" */
+void ir_print(const Graph *g, bool with_grad, const struct Plan *plan, FILE *out);
 void ir_print_dot(const Graph *g, FILE *out);
 
 /* ---- interp.c: the reference interpreter (--interpret, --check-grad) ------------------
