@@ -109,6 +109,7 @@ int rt_data_bind(const char *name, RtArray *a, const nnrt_model_desc *m, int32_t
   d->data[i] = a->data;
   d->store[i] = a->store;
   a->block = a->data = NULL;
+  rt_huge_pages(d->data[i], (size_t)count * (d->store[i] == RT_STORE_U8 ? 1 : 4));
   return 0;
 }
 

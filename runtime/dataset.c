@@ -7,10 +7,30 @@
  * copy, but it gives the model the dense row-major float batch the ABI promises, whatever
  * the order and the stored type.
  */
+#define _DEFAULT_SOURCE /* madvise */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nnrt_internal.h"
+
+#if defined(__linux__) && !defined(MADV_COLLAPSE)
+#define MADV_COLLAPSE 25 /* Linux 6.1; glibc 2.36's headers do not name it */
+#endif
+
+void rt_huge_pages(const void *p, size_t n) {
+#if defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + n) & ~(huge - 1);
+  if (hi <= lo) return; /* less than one whole huge page inside */
+  madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+  madvise((void *)lo, hi - lo, MADV_COLLAPSE); /* now, not whenever khugepaged gets to it */
+#else
+  (void)p;
+  (void)n;
+#endif
+}
 
 int rt_dataset_init(RtDataset *d, const nnrt_model_desc *m) {
   memset(d, 0, sizeof *d);

@@ -123,6 +123,10 @@ int rt_gunzip(const char *name, const unsigned char *src, size_t n, RtBytes *b, 
 void rt_bytes_free(RtBytes *b);
 
 /* ---- dataset.c: an in-memory data set, shuffling, batch gathering ---- */
+/* Asks the kernel to back p[0..n) with 2 MB pages, now: shuffled batches read rows
+ * scattered over the whole set, and on 4 KB pages each row was a TLB miss. Advice only:
+ * nothing changes where the kernel declines. */
+void rt_huge_pages(const void *p, size_t n);
 /* How an input's samples are stored: as the file had them where the input allows it
  * (u8 stays bytes), converted at gather time. */
 typedef enum RtStore { RT_STORE_NONE = 0, RT_STORE_F32 = 1, RT_STORE_U8 = 2, RT_STORE_I32 = 3 } RtStore;

@@ -1,6 +1,6 @@
 /* test_dataset.c: shuffles are seeded permutations, uniform over all orders, and an
  * epoch's batches (the last one partial) gather every sample exactly once, converting u8
- * and i32 storage to floats. */
+ * and i32 storage to floats; asking for huge pages leaves the data as it was. */
 #include <stdlib.h>
 
 #include "check.h"
@@ -115,5 +115,19 @@ int main(void) {
   rt_type_str(&sc, t, sizeof t);
   CHECK_STR(t, "f32");
   rt_dataset_free(&d);
+
+  /* Huge-page advice keeps the data as it was: on a buffer that is not aligned to 2 MB
+   * (only the whole huge pages inside are advised), and on ones too small to hold one. */
+  size_t big = (size_t)5 << 20;
+  unsigned char *buf = malloc(big);
+  CHECK(buf != NULL);
+  for (size_t k = 0; k < big; k++) buf[k] = (unsigned char)(k * 7 + k / 4093);
+  rt_huge_pages(buf + 3, big - 3);
+  rt_huge_pages(buf, 100);
+  rt_huge_pages(buf, 0);
+  size_t bad = 0;
+  for (size_t k = 0; k < big; k++) bad += buf[k] != (unsigned char)(k * 7 + k / 4093);
+  CHECK(bad == 0);
+  free(buf);
   return check_done("dataset");
 }
