@@ -378,6 +378,22 @@ static int model_layer(RtOptions *o, const nnrt_model_desc *m, int *bad_flag, ch
   return rc;
 }
 
+int rt_cli_note(const RtOptions *o, const nnrt_model_desc *m, char *buf, size_t len) {
+  int fo = find_flag("optimizer", 9), fm = find_flag("momentum", 8);
+  if (o->from[fo] != RT_FROM_FLAG || o->optimizer != RT_OPT_RMSPROP || o->from[fm] != RT_FROM_MODEL ||
+      !(o->momentum > 0))
+    return 0;
+  const char *block = NULL;
+  for (int32_t i = 0; i < m->n_options; i++)
+    if (m->options[i].key && strcmp(m->options[i].key, "optimizer") == 0) block = m->options[i].value;
+  if (block && strcmp(block, "rmsprop") == 0) return 0;
+  snprintf(buf, len,
+           "--optimizer rmsprop keeps the train block's momentum %g: RMSprop with momentum "
+           "(--momentum 0 for plain RMSprop)",
+           o->momentum);
+  return 1;
+}
+
 int rt_cli_parse(int argc, char **argv, const nnrt_model_desc *m, RtOptions *o, char *err,
                  size_t errlen) {
   int bad_flag;

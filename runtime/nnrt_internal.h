@@ -271,6 +271,9 @@ int rt_cli_apply(RtOptions *o, const nnrt_model_desc *m, int n, const char *cons
  * how many. */
 int rt_cli_trajectory(const RtOptions *o, const char **keys, const char **values, int max,
                       char *store, size_t storelen);
+/* A note for a combination of flags that is valid but likely not what was meant (a flag's
+ * optimizer keeping the train block's momentum); 1 with the note in buf, else 0. */
+int rt_cli_note(const RtOptions *o, const nnrt_model_desc *m, char *buf, size_t len);
 void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m);
 void rt_cli_version(FILE *f, const nnrt_model_desc *m);
 

@@ -610,6 +610,7 @@ int rt_main(const nnrt_model_desc *m, int argc, char **argv) {
    * made epochs 3 to 5 four times slower. Results stay deterministic. */
   _mm_setcsr(_mm_getcsr() | 0x8040);
 #endif
+  if (o.mode == RT_MODE_TRAIN && rt_cli_note(&o, m, err, sizeof err)) fprintf(stderr, "%s: note: %s\n", prog, err);
   if (o.mode != RT_MODE_TRAIN) rt_set_threads(o.threads);
   switch (o.mode) {
   case RT_MODE_EVAL: return rt_eval_main(prog, m, &o);
