@@ -157,10 +157,17 @@ static void emit_update_loop_wd(Cg *cg, LLVMValueRef up, bool paired, LLVMValueR
   loop_end(cg, &l);
 }
 
-/* ... once with weight decay and once without, so that the loop does not test it */
+/* ... for RMSprop once with weight decay and once without, so that the loop does not
+ * test it for every vector (the other kinds' loops are cheap enough not to be doubled:
+ * every copy adds to the compile time) */
 static void emit_update_loop(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef n, UpdateBody *body,
                              const void *arg) {
   LLVMTypeRef i1 = LLVMInt1TypeInContext(cg->ctx);
+  if (!paired) {
+    emit_update_loop_wd(cg, up, false, n, body, arg,
+                        LLVMBuildFCmp(cg->b, LLVMRealUNE, load_field(cg, up, 5), f32c(cg, 0), ""));
+    return;
+  }
   LLVMBasicBlockRef bb[2], join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "updated");
   for (int w = 0; w < 2; w++) bb[w] = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, w ? "with_wd" : "no_wd");
   LLVMBuildCondBr(cg->b, LLVMBuildFCmp(cg->b, LLVMRealUNE, load_field(cg, up, 5), f32c(cg, 0), ""), bb[1], bb[0]);
