@@ -39,7 +39,15 @@ static void print_node(const Graph *g, const Plan *plan, const NodeId *show, Nod
     print_init(&g->params[n->attr], out);
   }
   if (n->name && n->op != OP_INPUT && n->op != OP_PARAM) fprintf(out, "  # %s", n->name);
-  if (plan && plan->loc[id].kind == LOC_FUSED) fprintf(out, "  [fused into %%%u]", show[plan->loc[id].alias]);
+  if (plan && plan->loc[id].kind == LOC_FUSED) {
+    /* (a consumer that is not shown cannot happen: a fused node has one consumer, which
+     * needs it for the same results; should it, the mark still says fused) */
+    NodeId into = show[plan->loc[id].alias];
+    if (into)
+      fprintf(out, "  [fused into %%%u]", into);
+    else
+      fprintf(out, "  [fused]");
+  }
   fputc('\n', out);
 }
 

@@ -37,6 +37,14 @@ config.substitutions.append(("%python", config.python_executable))
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")
 
+# The host's AVX-512 (nnc targets the host's CPU by default).
+try:
+    with open("/proc/cpuinfo") as f:
+        if " avx512f" in f.read():
+            config.available_features.add("avx512f")
+except OSError:
+    pass
+
 if config.nnc_sanitize:
     config.available_features.add("asan")
 

@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       pass_dce(g);
       Plan plan;
       plan_build(g, &plan);
-      ir_print(g, true, NULL, devnull);
+      ir_print(g, true, &plan, devnull);
+      ir_print(g, false, &plan, devnull);
       plan_print(g, &plan, devnull);
       plan_free(&plan);
       graph_free(g);
