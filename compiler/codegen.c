@@ -250,16 +250,16 @@ static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRe
   }
 }
 
-/* Opens the loops over `space`, collapsing adjacent dims where every vector in v (NULL:
- * collapse nothing) is contiguous across them. */
-static void open_nest(Cg *cg, Shape space, const Vecs *v, Nest *ns) {
+/* The loops over `space`, collapsing adjacent dims where every vector in v (NULL:
+ * collapse nothing) is contiguous across them: their extents in ext, their last full dims
+ * in ns->hi; returns how many. */
+static int nest_loops(Cg *cg, Shape space, const Vecs *v, Nest *ns, LLVMValueRef *ext) {
   LLVMValueRef dims[NN_MAX_RANK + 1];
   int full = full_dims(cg, space, dims);
   int64_t stat[NN_MAX_RANK + 1]; /* static extents; the batch (dim 0) is never needed */
   for (int d = space.batched; d < full; d++) stat[d] = space.dim[d - space.batched];
   ns->space = space;
   ns->r = 0;
-  LLVMValueRef ext[NN_MAX_RANK + 1];
   for (int d = 0; d < full; d++) {
     bool merge = d > 0 && v && !v->overflow;
     for (int i = 0; merge && i < v->n; i++) merge = v->st[i][d - 1] == v->st[i][d] * stat[d];
@@ -271,24 +271,129 @@ static void open_nest(Cg *cg, Shape space, const Vecs *v, Nest *ns) {
       ns->hi[ns->r++] = d;
     }
   }
-  for (int k = 0; k < ns->r; k++) ns->iv[k] = loop_begin(cg, ext[k], &ns->loops[k]);
+  return ns->r;
 }
+
+/* Opens the nest's loops; with lo (and hi), the outermost one runs over [lo, hi) only. */
+static void open_nest_range(Cg *cg, Shape space, const Vecs *v, Nest *ns, LLVMValueRef lo, LLVMValueRef hi) {
+  LLVMValueRef ext[NN_MAX_RANK + 1];
+  nest_loops(cg, space, v, ns, ext);
+  for (int k = 0; k < ns->r; k++) {
+    if (k == 0 && lo) {
+      ns->iv[0] = LLVMBuildAdd(cg->b, lo, loop_begin(cg, LLVMBuildSub(cg->b, hi, lo, ""), &ns->loops[0]), "");
+      continue;
+    }
+    ns->iv[k] = loop_begin(cg, ext[k], &ns->loops[k]);
+  }
+}
+
+static void open_nest(Cg *cg, Shape space, const Vecs *v, Nest *ns) { open_nest_range(cg, space, v, ns, NULL, NULL); }
 
 static void close_nest(Cg *cg, Nest *ns) {
   for (int k = ns->r - 1; k >= 0; k--) loop_end(cg, &ns->loops[k]);
 }
 
-/* dst[i] = op(operands broadcast to dst_shape) over dst_shape's index space. */
-static void emit_elementwise(Cg *cg, LLVMValueRef dst, Shape dst_shape, const Node *n) {
+/* dst[i] = op(operands broadcast to dst_shape) over dst_shape's index space; with lo,
+ * only [lo, hi) of the nest's outermost loop. */
+static void emit_elementwise_range(Cg *cg, LLVMValueRef dst, Shape dst_shape, const Node *n, LLVMValueRef lo,
+                                   LLVMValueRef hi) {
   Vecs v = {0};
   add_vec(&v, dst_shape, dst_shape);
   for (int k = 0; k < op_info[n->op].arity; k++) add_operand(cg, &v, n->in[k], dst_shape);
   Nest ns;
-  open_nest(cg, dst_shape, &v, &ns);
+  open_nest_range(cg, dst_shape, &v, &ns, lo, hi);
   LLVMValueRef x = read_operand(cg, n->in[0], &ns);
   LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], &ns) : NULL;
   LLVMBuildStore(cg->b, scalar_op(cg, n, x, y), gep(cg, dst, linear_index(cg, &ns, v.st[0])));
   close_nest(cg, &ns);
+}
+
+static void emit_elementwise(Cg *cg, LLVMValueRef dst, Shape dst_shape, const Node *n) {
+  emit_elementwise_range(cg, dst, dst_shape, n, NULL, NULL);
+}
+
+/* ---- elementwise nodes across the threads ---- */
+
+/* A batched elementwise node with at least this many floats per sample gets a loop
+ * function of its own, body(env, lo, hi) over ranges of its nest's outermost loop, which
+ * the runtime's threads split when the node has PARALLEL_MIN_ELEMENTS or more (the
+ * flagship's bias, relu and mask at a full batch: 30M elements a node, about 10 ms). */
+enum { OUTLINE_MIN_SAMPLE = 64, PARALLEL_MIN_ELEMENTS = 1 << 18 };
+
+/* What a loop function needs of its entry point to find the buffers. */
+static LLVMTypeRef env_type(Cg *cg) {
+  return LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64}, 6,
+                                 false);
+}
+
+/* Computes (in the current block) the buffers a node reads and writes, through fused
+ * operands, so that their addresses dominate the loops that use them. */
+static void prefetch_buffers(Cg *cg, NodeId id) {
+  LocKind k = cg->plan.loc[id].kind;
+  if (k == LOC_IMM) return;
+  if (k != LOC_FUSED) {
+    buffer(cg, id);
+    return;
+  }
+  const Node *n = graph_node(cg->g, id);
+  for (int i = 0; i < op_info[n->op].arity; i++) prefetch_buffers(cg, n->in[i]);
+}
+
+/* void nnc_elementwise(env, lo, hi): node id's loop nest over [lo, hi) of its outermost
+ * loop, its buffers found from env = {params, grads, inputs, arena, batch, max_batch}. */
+static LLVMValueRef elementwise_body(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  struct {
+    LLVMValueRef fn, params, grads, inputs, arena, batch, max_batch, batch_f, *base;
+    LLVMBasicBlockRef bb;
+  } saved = {cg->fn, cg->params, cg->grads, cg->inputs, cg->arena, cg->batch, cg->max_batch, cg->batch_f,
+             cg->base, LLVMGetInsertBlock(cg->b)};
+  LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
+  cg->fn = cg_helper(cg, "nnc_elementwise", fty);
+  LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "entry"));
+  LLVMTypeRef et = env_type(cg);
+  LLVMValueRef env = LLVMGetParam(cg->fn, 0), f[6];
+  for (unsigned i = 0; i < 6; i++)
+    f[i] = LLVMBuildLoad2(cg->b, i < 4 ? cg->ptr : cg->i64, LLVMBuildStructGEP2(cg->b, et, env, i, ""), "");
+  cg->params = f[0], cg->grads = f[1], cg->inputs = f[2], cg->arena = f[3], cg->batch = f[4], cg->max_batch = f[5];
+  cg->batch_f = LLVMBuildSIToFP(cg->b, cg->batch, cg->f32, "batch_f");
+  cg->base = calloc(cg->g->count, sizeof *cg->base);
+  if (!cg->base) nnc_unreachable("out of memory");
+  prefetch_buffers(cg, id);
+  for (int k = 0; k < op_info[n->op].arity; k++) prefetch_buffers(cg, n->in[k]);
+  emit_elementwise_range(cg, buffer(cg, id), n->shape, n, LLVMGetParam(cg->fn, 1), LLVMGetParam(cg->fn, 2));
+  LLVMBuildRetVoid(cg->b);
+  LLVMValueRef fn = cg->fn;
+  free(cg->base);
+  cg->fn = saved.fn, cg->params = saved.params, cg->grads = saved.grads, cg->inputs = saved.inputs;
+  cg->arena = saved.arena, cg->batch = saved.batch, cg->max_batch = saved.max_batch, cg->batch_f = saved.batch_f;
+  cg->base = saved.base;
+  LLVMPositionBuilderAtEnd(cg->b, saved.bb);
+  return fn;
+}
+
+static void emit_elementwise_node(Cg *cg, NodeId id) {
+  const Node *n = graph_node(cg->g, id);
+  if (!n->shape.batched || shape_size(n->shape) < OUTLINE_MIN_SAMPLE) {
+    emit_elementwise(cg, buffer(cg, id), n->shape, n);
+    return;
+  }
+  LLVMValueRef body = elementwise_body(cg, id);
+  LLVMTypeRef et = env_type(cg);
+  LLVMValueRef env = cg_entry_alloca(cg, et, "env");
+  LLVMValueRef null = LLVMConstNull(cg->ptr);
+  LLVMValueRef vals[6] = {cg->params, cg->grads ? cg->grads : null, cg->inputs, cg->arena, cg->batch, cg->max_batch};
+  for (unsigned i = 0; i < 6; i++) LLVMBuildStore(cg->b, vals[i], LLVMBuildStructGEP2(cg->b, et, env, i, ""));
+  /* the units the threads split: the nest's outermost loop (rows, or elements when the
+   * whole node is one contiguous loop), the same extents as the body computes */
+  Vecs v = {0};
+  add_vec(&v, n->shape, n->shape);
+  for (int k = 0; k < op_info[n->op].arity; k++) add_operand(cg, &v, n->in[k], n->shape);
+  Nest ns;
+  LLVMValueRef ext[NN_MAX_RANK + 1];
+  nest_loops(cg, n->shape, &v, &ns, ext);
+  LLVMValueRef big = LLVMBuildICmp(cg->b, LLVMIntSGE, count(cg, n->shape), i64c(cg, PARALLEL_MIN_ELEMENTS), "");
+  cg_parallel_call(cg, body, env, ext[0], big);
 }
 
 /* dst (shape dst_shape) = src broadcast up to it; src may be an immediate. */
@@ -628,7 +733,7 @@ static void emit_node(Cg *cg, NodeId id) {
     return;
   default:
     if (!op_info[n->op].elementwise && n->op != OP_BROADCAST) nnc_unreachable("no lowering for op");
-    emit_elementwise(cg, buffer(cg, id), n->shape, n);
+    emit_elementwise_node(cg, id);
     return;
   }
 }

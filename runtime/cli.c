@@ -72,7 +72,7 @@ static const Flag flags[] = {
     {"batch", K_BATCH, OFF(batch), "N|all", "samples per step: 1 is true SGD, all is batch gradient descent", 1, NULL},
     {"drop-last", K_BOOL, OFF(drop_last), NULL, "skip each epoch's last partial batch", 1, NULL},
     {"seed", K_SEED, OFF(seed), "N", "seed of initialisation and shuffling", 1, NULL},
-    {"threads", K_NONNEG_INT, OFF(threads), "N", "threads for the matrix products and optimizer updates (0: OPENBLAS_NUM_THREADS, or all cores)", 1, NULL},
+    {"threads", K_NONNEG_INT, OFF(threads), "N", "threads for the matrix products, optimizer updates and large elementwise loops (0: OPENBLAS_NUM_THREADS, or all cores)", 1, NULL},
     {"optimizer", K_OPTIMIZER, OFF(optimizer), "NAME", "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw", 1, "optimizer"},
     {"lr", K_POS_NUM, OFF(lr), "X", "learning rate (the schedule's base rate)", 1, NULL},
     {"momentum", K_FRACTION, OFF(momentum), "X", "momentum factor (momentum, nesterov; rmsprop's optional momentum)", 1, NULL},
