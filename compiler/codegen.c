@@ -328,7 +328,7 @@ static LLVMTypeRef env_type(Cg *cg) {
 
 /* Computes (in the current block) the buffers a node reads and writes, through fused
  * operands, so that their addresses dominate the loops that use them. */
-static void prefetch_buffers(Cg *cg, NodeId id) {
+static void address_buffers(Cg *cg, NodeId id) {
   LocKind k = cg->plan.loc[id].kind;
   if (k == LOC_IMM) return;
   if (k != LOC_FUSED) {
@@ -336,7 +336,7 @@ static void prefetch_buffers(Cg *cg, NodeId id) {
     return;
   }
   const Node *n = graph_node(cg->g, id);
-  for (int i = 0; i < op_info[n->op].arity; i++) prefetch_buffers(cg, n->in[i]);
+  for (int i = 0; i < op_info[n->op].arity; i++) address_buffers(cg, n->in[i]);
 }
 
 /* void nnc_elementwise(env, lo, hi): node id's loop nest over [lo, hi) of its outermost
@@ -359,8 +359,8 @@ static LLVMValueRef elementwise_body(Cg *cg, NodeId id) {
   cg->batch_f = LLVMBuildSIToFP(cg->b, cg->batch, cg->f32, "batch_f");
   cg->base = calloc(cg->g->count, sizeof *cg->base);
   if (!cg->base) nnc_unreachable("out of memory");
-  prefetch_buffers(cg, id);
-  for (int k = 0; k < op_info[n->op].arity; k++) prefetch_buffers(cg, n->in[k]);
+  address_buffers(cg, id);
+  for (int k = 0; k < op_info[n->op].arity; k++) address_buffers(cg, n->in[k]);
   emit_elementwise_range(cg, buffer(cg, id), n->shape, n, LLVMGetParam(cg->fn, 1), LLVMGetParam(cg->fn, 2));
   LLVMBuildRetVoid(cg->b);
   LLVMValueRef fn = cg->fn;
