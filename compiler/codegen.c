@@ -42,11 +42,15 @@ LLVMValueRef gep(Cg *cg, LLVMValueRef base, LLVMValueRef index) {
   return LLVMBuildInBoundsGEP2(cg->b, cg->f32, base, &index, 1, "");
 }
 
-LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned nargs) {
+LLVMValueRef intrinsic_of(Cg *cg, const char *name, LLVMTypeRef overload, LLVMValueRef *args, unsigned nargs) {
   unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, &cg->f32, 1);
-  LLVMTypeRef ty = LLVMIntrinsicGetType(cg->ctx, id, &cg->f32, 1);
-  return LLVMBuildCall2(cg->b, ty, fn, args, nargs, "");
+  size_t n = overload ? 1 : 0;
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, &overload, n);
+  return LLVMBuildCall2(cg->b, LLVMIntrinsicGetType(cg->ctx, id, &overload, n), fn, args, nargs, "");
+}
+
+LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned nargs) {
+  return intrinsic_of(cg, name, cg->f32, args, nargs);
 }
 
 static LLVMValueRef libm(Cg *cg, const char *name, LLVMValueRef x) {
@@ -280,7 +284,7 @@ static void open_nest_range(Cg *cg, Shape space, const Vecs *v, Nest *ns, LLVMVa
   nest_loops(cg, space, v, ns, ext);
   for (int k = 0; k < ns->r; k++) {
     if (k == 0 && lo) {
-      ns->iv[0] = LLVMBuildAdd(cg->b, lo, loop_begin(cg, LLVMBuildSub(cg->b, hi, lo, ""), &ns->loops[0]), "");
+      ns->iv[0] = LLVMBuildNUWAdd(cg->b, lo, loop_begin(cg, LLVMBuildSub(cg->b, hi, lo, ""), &ns->loops[0]), "");
       continue;
     }
     ns->iv[k] = loop_begin(cg, ext[k], &ns->loops[k]);
@@ -342,6 +346,7 @@ static void address_buffers(Cg *cg, NodeId id) {
 /* void nnc_elementwise(env, lo, hi): node id's loop nest over [lo, hi) of its outermost
  * loop, its buffers found from env = {params, grads, inputs, arena, batch, max_batch}. */
 static LLVMValueRef elementwise_body(Cg *cg, NodeId id) {
+  if (cg->elementwise_fn[id]) return cg->elementwise_fn[id]; /* the same in every entry point */
   const Node *n = graph_node(cg->g, id);
   struct {
     LLVMValueRef fn, params, grads, inputs, arena, batch, max_batch, batch_f, *base;
@@ -369,7 +374,26 @@ static LLVMValueRef elementwise_body(Cg *cg, NodeId id) {
   cg->arena = saved.arena, cg->batch = saved.batch, cg->max_batch = saved.max_batch, cg->batch_f = saved.batch_f;
   cg->base = saved.base;
   LLVMPositionBuilderAtEnd(cg->b, saved.bb);
+  cg->elementwise_fn[id] = fn;
   return fn;
+}
+
+/* The current function's env, stored once at the top of its entry block. */
+static LLVMValueRef function_env(Cg *cg) {
+  if (cg->env) return cg->env;
+  LLVMTypeRef et = env_type(cg);
+  cg->env = cg_entry_alloca(cg, et, "env");
+  LLVMBuilderRef eb = LLVMCreateBuilderInContext(cg->ctx);
+  LLVMValueRef after = LLVMGetNextInstruction(cg->env);
+  if (after)
+    LLVMPositionBuilderBefore(eb, after);
+  else
+    LLVMPositionBuilderAtEnd(eb, LLVMGetEntryBasicBlock(cg->fn));
+  LLVMValueRef null = LLVMConstNull(cg->ptr);
+  LLVMValueRef vals[6] = {cg->params, cg->grads ? cg->grads : null, cg->inputs, cg->arena, cg->batch, cg->max_batch};
+  for (unsigned i = 0; i < 6; i++) LLVMBuildStore(eb, vals[i], LLVMBuildStructGEP2(eb, et, cg->env, i, ""));
+  LLVMDisposeBuilder(eb);
+  return cg->env;
 }
 
 static void emit_elementwise_node(Cg *cg, NodeId id) {
@@ -379,11 +403,7 @@ static void emit_elementwise_node(Cg *cg, NodeId id) {
     return;
   }
   LLVMValueRef body = elementwise_body(cg, id);
-  LLVMTypeRef et = env_type(cg);
-  LLVMValueRef env = cg_entry_alloca(cg, et, "env");
-  LLVMValueRef null = LLVMConstNull(cg->ptr);
-  LLVMValueRef vals[6] = {cg->params, cg->grads ? cg->grads : null, cg->inputs, cg->arena, cg->batch, cg->max_batch};
-  for (unsigned i = 0; i < 6; i++) LLVMBuildStore(cg->b, vals[i], LLVMBuildStructGEP2(cg->b, et, env, i, ""));
+  LLVMValueRef env = function_env(cg);
   /* the units the threads split: the nest's outermost loop (rows, or elements when the
    * whole node is one contiguous loop), the same extents as the body computes */
   Vecs v = {0};
@@ -757,6 +777,7 @@ void begin_function(Cg *cg, const char *name, LLVMTypeRef ty) {
   LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "entry");
   LLVMPositionBuilderAtEnd(cg->b, entry);
   memset(cg->base, 0, cg->g->count * sizeof(LLVMValueRef));
+  cg->env = NULL;
 }
 
 void emit_nodes(Cg *cg, bool *need) {
@@ -910,6 +931,8 @@ CgContext *cg_build(const Graph *g, const CgOptions *opts) {
   }
   plan_build(g, &cg->plan);
   cg->base = calloc(g->count, sizeof(LLVMValueRef));
+  cg->elementwise_fn = calloc(g->count, sizeof(LLVMValueRef));
+  if (!cg->base || !cg->elementwise_fn) nnc_unreachable("out of memory");
   LLVMTypeRef sgemm_args[14] = {cg->i32, cg->i32, cg->i32, cg->i32, cg->i32, cg->i32, cg->f32,
                                 cg->ptr, cg->i32, cg->ptr, cg->i32, cg->f32, cg->ptr, cg->i32};
   cg->sgemm_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemm_args, 14, false);
@@ -942,6 +965,7 @@ void cg_free(CgContext *cg) {
   if (cg->ctx) LLVMContextDispose(cg->ctx);
   plan_free(&cg->plan);
   free(cg->base);
+  free(cg->elementwise_fn);
   free(cg);
 }
 

@@ -37,6 +37,9 @@ struct CgContext {
   LLVMValueRef fn;
   LLVMValueRef params, grads, inputs, arena, batch, max_batch, batch_f;
   LLVMValueRef *base; /* per node: its buffer's address in this function, or NULL */
+  LLVMValueRef env;   /* the function's {params, grads, inputs, arena, batch, max_batch}
+                         for outlined elementwise loops, made on first use, or NULL */
+  LLVMValueRef *elementwise_fn; /* per node: its outlined loop (any entry point's), or NULL */
 };
 typedef struct CgContext Cg;
 
@@ -81,6 +84,9 @@ void cg_parallel_call(Cg *cg, LLVMValueRef body, LLVMValueRef ctx, LLVMValueRef 
 
 /* codegen.c's lowering, shared with codegen_update.c */
 LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned nargs); /* f32 */
+/* The same for an intrinsic overloaded on `overload` (a vector type, say), or not
+ * overloaded (NULL). */
+LLVMValueRef intrinsic_of(Cg *cg, const char *name, LLVMTypeRef overload, LLVMValueRef *args, unsigned nargs);
 LLVMValueRef buffer(Cg *cg, NodeId id); /* a node's buffer in the current function */
 void matrix_view(Cg *cg, Shape s, LLVMValueRef *nrows, int64_t *ncols);
 void emit_copy(Cg *cg, LLVMValueRef dst, Shape dst_shape, NodeId src);

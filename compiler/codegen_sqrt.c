@@ -26,8 +26,6 @@
  * A vector with any other lane (-0, a negative, a larger s, an inf or a NaN) takes
  * vsqrtps instead.
  */
-#include <string.h>
-
 #include "codegen_internal.h"
 
 enum { SQRT_MAX_BITS = 0x5f800000 /* 2^64 */ };
@@ -44,16 +42,9 @@ static LLVMValueRef splat_f32(Cg *cg, double v, unsigned lanes) {
   return LLVMConstVector(e, lanes);
 }
 
-static LLVMValueRef call(Cg *cg, const char *name, LLVMTypeRef overload, LLVMValueRef *args, unsigned n) {
-  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-  unsigned no = overload ? 1 : 0;
-  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, &overload, no);
-  return LLVMBuildCall2(cg->b, LLVMIntrinsicGetType(cg->ctx, id, &overload, no), fn, args, n, "");
-}
-
 static LLVMValueRef fma3(Cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c) {
   LLVMValueRef args[3] = {a, b, c};
-  return call(cg, "llvm.fma", LLVMTypeOf(a), args, 3);
+  return intrinsic_of(cg, "llvm.fma", LLVMTypeOf(a), args, 3);
 }
 
 LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s) {
@@ -67,7 +58,7 @@ LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s) {
   LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULE, bits, splat_i32(cg, SQRT_MAX_BITS, L), "");
   LLVMValueRef all = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildBitCast(b, ok, i16, ""), LLVMConstAllOnes(i16), "");
   LLVMValueRef expect[2] = {all, LLVMConstInt(i1, 1, false)};
-  all = call(cg, "llvm.expect", i1, expect, 2);
+  all = intrinsic_of(cg, "llvm.expect", i1, expect, 2);
   LLVMBasicBlockRef soft = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "sqrt_fma");
   LLVMBasicBlockRef hard = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "sqrt_divider");
   LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "sqrt_done");
@@ -78,7 +69,7 @@ LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s) {
   LLVMValueRef u = LLVMBuildFMul(b, s, splat_f32(cg, 0x1p48, L), "");
   LLVMValueRef c = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, u, lo, ""), lo, u, "");
   LLVMValueRef est[3] = {c, LLVMConstNull(vf), LLVMConstAllOnes(i16)};
-  LLVMValueRef y = call(cg, "llvm.x86.avx512.rsqrt14.ps.512", NULL, est, 3);
+  LLVMValueRef y = intrinsic_of(cg, "llvm.x86.avx512.rsqrt14.ps.512", NULL, est, 3);
   LLVMValueRef t = LLVMBuildFMul(b, u, y, "");
   LLVMValueRef e = fma3(cg, LLVMBuildFNeg(b, t, ""), y, one);
   y = fma3(cg, LLVMBuildFMul(b, half, y, ""), e, y);
@@ -89,7 +80,7 @@ LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s) {
   LLVMBuildBr(b, join);
 
   LLVMPositionBuilderAtEnd(b, hard);
-  LLVMValueRef hard_root = call(cg, "llvm.sqrt", vf, &s, 1);
+  LLVMValueRef hard_root = intrinsic_of(cg, "llvm.sqrt", vf, &s, 1);
   LLVMBuildBr(b, join);
 
   LLVMPositionBuilderAtEnd(b, join);

@@ -46,11 +46,7 @@ static LLVMValueRef uload(Cg *cg, const Update *u, LLVMValueRef p) {
 static void ustore(Cg *cg, LLVMValueRef v, LLVMValueRef p) { LLVMSetAlignment(LLVMBuildStore(cg->b, v, p), 4); }
 
 static LLVMValueRef usqrt(Cg *cg, const Update *u, LLVMValueRef x) {
-  if (u->exact_sqrt) return cg_exact_sqrt16(cg, x);
-  LLVMTypeRef ty = u->ty;
-  unsigned id = LLVMLookupIntrinsicID("llvm.sqrt", 9);
-  return LLVMBuildCall2(cg->b, LLVMIntrinsicGetType(cg->ctx, id, &ty, 1), LLVMGetIntrinsicDeclaration(cg->mod, id, &ty, 1),
-                        &x, 1, "");
+  return u->exact_sqrt ? cg_exact_sqrt16(cg, x) : intrinsic_of(cg, "llvm.sqrt", u->ty, &x, 1);
 }
 
 /* One parameter element's update, in the runtime's order of float operations (optim.c):
@@ -133,8 +129,9 @@ typedef void UpdateBody(Cg *cg, const Update *u, LLVMValueRef c, const void *arg
 /* body(c) for c in [0, n). RMSprop's (paired) on an AVX-512 target runs on groups of four
  * vectors, the last taking its square root by cg_exact_sqrt16 rather than from the divider
  * that the others' square roots and all four divisions occupy. (One in four: with W1's
- * rows streaming from L3 at batch 1, every other vector was no faster than none, one in
- * four 10% faster, one in three about 8%.) The last n % 64 elements run one by one. */
+ * rows streaming from L3 at batch 1, every other vector was slower than none, one in four
+ * took the flagship from 13.18k to 13.64k samples/s, and groups of three or five, which
+ * leave a 512-float row a tail, were slower again.) The last n % 64 run one by one. */
 enum { UPDATE_GROUP = 4 };
 static void emit_update_loop_wd(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef n, UpdateBody *body,
                                 const void *arg, LLVMValueRef has_wd) {
