@@ -49,6 +49,22 @@ LLVMValueRef intrinsic_of(Cg *cg, const char *name, LLVMTypeRef overload, LLVMVa
   return LLVMBuildCall2(cg->b, LLVMIntrinsicGetType(cg->ctx, id, &overload, n), fn, args, nargs, "");
 }
 
+/* x (a scalar) in every lane of ty, or x itself when ty is not a vector */
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef x, LLVMTypeRef ty) {
+  if (LLVMGetTypeKind(ty) != LLVMVectorTypeKind) return x;
+  LLVMValueRef poison = LLVMGetPoison(ty);
+  LLVMValueRef one = LLVMBuildInsertElement(cg->b, poison, x, LLVMConstInt(cg->i32, 0, false), "");
+  return LLVMBuildShuffleVector(cg->b, one, poison, LLVMConstNull(LLVMVectorType(cg->i32, LLVMGetVectorSize(ty))), "");
+}
+
+LLVMValueRef cg_fconst(Cg *cg, LLVMTypeRef ty, double v) {
+  if (LLVMGetTypeKind(ty) != LLVMVectorTypeKind) return f32c(cg, v);
+  LLVMValueRef e[16];
+  unsigned n = LLVMGetVectorSize(ty);
+  for (unsigned i = 0; i < n; i++) e[i] = f32c(cg, v);
+  return LLVMConstVector(e, n);
+}
+
 LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned nargs) {
   return intrinsic_of(cg, name, cg->f32, args, nargs);
 }

@@ -54,11 +54,6 @@ static LLVMTypeRef vec_type(Cg *cg) { return LLVMVectorType(cg->f32, (unsigned)c
 static void k_step(Cg *cg, int mr, int nv, LLVMValueRef k, LLVMValueRef A, LLVMValueRef ars, LLVMValueRef aks,
                    LLVMValueRef B, LLVMValueRef ldb, const LLVMValueRef *in, LLVMValueRef *out) {
   LLVMTypeRef vt = vec_type(cg);
-  unsigned fma_id = LLVMLookupIntrinsicID("llvm.fma", 8);
-  LLVMValueRef fma = LLVMGetIntrinsicDeclaration(cg->mod, fma_id, &vt, 1);
-  LLVMTypeRef fma_ty = LLVMIntrinsicGetType(cg->ctx, fma_id, &vt, 1);
-  LLVMValueRef zero_mask = LLVMConstNull(LLVMVectorType(cg->i32, (unsigned)cg->gemm.width));
-  LLVMValueRef poison = LLVMGetPoison(vt);
   LLVMValueRef brow = gep(cg, B, LLVMBuildMul(cg->b, k, ldb, ""));
   LLVMValueRef bv[3];
   for (int v = 0; v < nv; v++) {
@@ -68,10 +63,9 @@ static void k_step(Cg *cg, int mr, int nv, LLVMValueRef k, LLVMValueRef A, LLVMV
   LLVMValueRef acol = gep(cg, A, LLVMBuildMul(cg->b, k, aks, ""));
   for (int r = 0; r < mr; r++) {
     LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f32, gep(cg, acol, LLVMBuildMul(cg->b, i64c(cg, r), ars, "")), "a");
-    LLVMValueRef one = LLVMBuildInsertElement(cg->b, poison, a, LLVMConstInt(cg->i32, 0, false), "");
-    LLVMValueRef splat = LLVMBuildShuffleVector(cg->b, one, poison, zero_mask, "");
+    LLVMValueRef splat = cg_splat(cg, a, vt);
     for (int v = 0; v < nv; v++)
-      out[r * nv + v] = LLVMBuildCall2(cg->b, fma_ty, fma, (LLVMValueRef[]){splat, bv[v], in[r * nv + v]}, 3, "");
+      out[r * nv + v] = intrinsic_of(cg, "llvm.fma", vt, (LLVMValueRef[]){splat, bv[v], in[r * nv + v]}, 3);
   }
 }
 

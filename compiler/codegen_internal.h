@@ -48,6 +48,8 @@ LLVMValueRef i64c(Cg *cg, int64_t v);
 LLVMValueRef f32c(Cg *cg, double v);
 LLVMValueRef gep(Cg *cg, LLVMValueRef base, LLVMValueRef index); /* &base[index], floats */
 LLVMValueRef cg_helper(Cg *cg, const char *name, LLVMTypeRef ty);  /* internal, noinline */
+LLVMValueRef cg_splat(Cg *cg, LLVMValueRef x, LLVMTypeRef ty); /* x in every lane of ty (a vector or f32) */
+LLVMValueRef cg_fconst(Cg *cg, LLVMTypeRef ty, double v);      /* the constant v as ty (a vector or f32) */
 
 /* A counted loop 0..n-1; the body is emitted between loop_begin and loop_end. */
 typedef struct Loop {

@@ -36,12 +36,6 @@ static LLVMValueRef splat_i32(Cg *cg, uint32_t v, unsigned lanes) {
   return LLVMConstVector(e, lanes);
 }
 
-static LLVMValueRef splat_f32(Cg *cg, double v, unsigned lanes) {
-  LLVMValueRef e[16];
-  for (unsigned i = 0; i < lanes; i++) e[i] = f32c(cg, v);
-  return LLVMConstVector(e, lanes);
-}
-
 static LLVMValueRef fma3(Cg *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c) {
   LLVMValueRef args[3] = {a, b, c};
   return intrinsic_of(cg, "llvm.fma", LLVMTypeOf(a), args, 3);
@@ -65,8 +59,8 @@ LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s) {
   LLVMBuildCondBr(b, all, soft, hard);
 
   LLVMPositionBuilderAtEnd(b, soft);
-  LLVMValueRef lo = splat_f32(cg, 0x1p-102, L), half = splat_f32(cg, 0.5, L), one = splat_f32(cg, 1, L);
-  LLVMValueRef u = LLVMBuildFMul(b, s, splat_f32(cg, 0x1p48, L), "");
+  LLVMValueRef lo = cg_fconst(cg, vf, 0x1p-102), half = cg_fconst(cg, vf, 0.5), one = cg_fconst(cg, vf, 1);
+  LLVMValueRef u = LLVMBuildFMul(b, s, cg_fconst(cg, vf, 0x1p48), "");
   LLVMValueRef c = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, u, lo, ""), lo, u, "");
   LLVMValueRef est[3] = {c, LLVMConstNull(vf), LLVMConstAllOnes(i16)};
   LLVMValueRef y = intrinsic_of(cg, "llvm.x86.avx512.rsqrt14.ps.512", NULL, est, 3);
@@ -75,7 +69,7 @@ LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s) {
   y = fma3(cg, LLVMBuildFMul(b, half, y, ""), e, y);
   t = LLVMBuildFMul(b, u, y, "");
   LLVMValueRef r = fma3(cg, LLVMBuildFNeg(b, t, ""), t, u);
-  LLVMValueRef soft_root = LLVMBuildFMul(b, fma3(cg, r, LLVMBuildFMul(b, half, y, ""), t), splat_f32(cg, 0x1p-24, L), "");
+  LLVMValueRef soft_root = LLVMBuildFMul(b, fma3(cg, r, LLVMBuildFMul(b, half, y, ""), t), cg_fconst(cg, vf, 0x1p-24), "");
   LLVMBasicBlockRef soft_end = LLVMGetInsertBlock(b);
   LLVMBuildBr(b, join);
 

@@ -23,19 +23,7 @@ typedef struct Update {
   bool exact_sqrt;     /* RMSprop's square root by cg_exact_sqrt16, off the divider */
 } Update;
 
-static LLVMValueRef splat(Cg *cg, LLVMValueRef x, LLVMTypeRef ty) {
-  if (LLVMGetTypeKind(ty) != LLVMVectorTypeKind) return x;
-  LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(ty), x, LLVMConstInt(cg->i32, 0, false), "");
-  return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(ty), LLVMConstNull(LLVMVectorType(cg->i32, LLVMGetVectorSize(ty))), "");
-}
-
-static LLVMValueRef uconst(Cg *cg, const Update *u, double v) {
-  if (LLVMGetTypeKind(u->ty) != LLVMVectorTypeKind) return f32c(cg, v);
-  LLVMValueRef e[16];
-  unsigned n = LLVMGetVectorSize(u->ty);
-  for (unsigned i = 0; i < n; i++) e[i] = f32c(cg, v);
-  return LLVMConstVector(e, n);
-}
+static LLVMValueRef uconst(Cg *cg, const Update *u, double v) { return cg_fconst(cg, u->ty, v); }
 
 /* Loads and stores of floats (or of vectors of them at a float's alignment). */
 static LLVMValueRef uload(Cg *cg, const Update *u, LLVMValueRef p) {
@@ -118,9 +106,9 @@ static LLVMTypeRef update_ctx_type(Cg *cg) {
 
 /* The update's scalars from *up, splat to ty; has_wd: whether weight decay is on (an i1). */
 static Update make_update(Cg *cg, LLVMValueRef up, LLVMTypeRef ty, LLVMValueRef has_wd) {
-  return (Update){splat(cg, load_field(cg, up, 1), ty), splat(cg, load_field(cg, up, 2), ty),
-                  splat(cg, load_field(cg, up, 3), ty), splat(cg, load_field(cg, up, 4), ty),
-                  splat(cg, load_field(cg, up, 5), ty), has_wd, ty, false};
+  return (Update){cg_splat(cg, load_field(cg, up, 1), ty), cg_splat(cg, load_field(cg, up, 2), ty),
+                  cg_splat(cg, load_field(cg, up, 3), ty), cg_splat(cg, load_field(cg, up, 4), ty),
+                  cg_splat(cg, load_field(cg, up, 5), ty), has_wd, ty, false};
 }
 
 /* An update loop's body at element (or vector) c. */
@@ -270,7 +258,7 @@ typedef struct RowArgs {
 static void row_body(Cg *cg, const Update *u, LLVMValueRef c, const void *arg) {
   const RowArgs *a = arg;
   const LLVMValueRef *p = a->p;
-  LLVMValueRef gv = LLVMBuildFMul(cg->b, splat(cg, p[3], u->ty), uload(cg, u, gep(cg, p[2], c)), "g");
+  LLVMValueRef gv = LLVMBuildFMul(cg->b, cg_splat(cg, p[3], u->ty), uload(cg, u, gep(cg, p[2], c)), "g");
   emit_update_elem(cg, u, a->kind, gep(cg, p[0], c), gep(cg, p[1], c), gv);
   for (int t = 0; t < a->zero_rows; t++)
     emit_update_elem(cg, u, a->kind, gep(cg, p[4 + 2 * t], c), gep(cg, p[5 + 2 * t], c), NULL);
