@@ -87,6 +87,14 @@ NodeId plan_outer_product(const Graph *g, int param, const uint32_t *uses) {
   if (shape_size(mm->shape) != shape_size(g->params[param].shape)) return 0;
   for (int i = 0; i < g->nparams; i++)
     if (i != param && g->params[i].grad == gr) return 0;
+  /* The deferred product reads its operands while the updates run: an operand that is a
+   * parameter (A^T dy with A a weight, as in a product of two parameters) may already
+   * hold its new value by then. */
+  for (int k = 0; k < 2; k++) {
+    NodeId x = mm->in[k];
+    while (g->nodes[x].op == OP_RESHAPE) x = g->nodes[x].in[0];
+    if (g->nodes[x].op == OP_PARAM) return 0;
+  }
   return m;
 }
 
