@@ -8,7 +8,8 @@ Each model declares a few inputs (vectors, a matrix, a class label), then a chai
 bindings, each one random op applied to earlier values of compatible per-sample shapes:
 elementwise ops with numpy broadcasting (operands of different shapes, new parameters
 shaped to broadcast within a sample, parameters against batched values), reductions over
-every axis or all of them, matmuls in each orientation the language has, the last-axis
+every axis or all of them, matmuls in each orientation the language has, products of two
+parameters and a parameter used twice (tied weights), the last-axis
 family, indexing by the label, transpose, reshape and flatten, and comparisons of input
 data as masks. Arguments are kept in the domain of log, sqrt, / and ^ by construction
 (log(1 + v * v), sqrt(abs(v) + 0.5), ...) and values stay O(1) through tanh and sigmoid,
@@ -144,6 +145,23 @@ class Gen:
             return self.bind("tanh(transpose(%s) @ %s)" % (v[0], p[0]), (s[1], m), True, v[3])
         return None
 
+    def param_product(self, v):
+        """Products of two parameters, and a parameter used twice (tied weights): one
+        parameter's gradient then reads the other parameter."""
+        s = v[1]
+        if len(s) != 1:
+            return None
+        n, j, m = s[0], self.r.choice(DIMS), self.r.choice(DIMS)
+        kind = self.r.randrange(3)
+        if kind == 0:  # a low-rank factorisation: v @ (P @ Q)
+            p, q = self.param((n, j)), self.param((j, m))
+            return self.bind("tanh(%s @ (%s @ %s))" % (v[0], p[0], q[0]), (m,), True, v[3])
+        if kind == 1:  # tied weights: an encoder and its transpose as the decoder
+            p = self.param((n, j))
+            return self.bind("tanh(%s @ %s) @ transpose(%s)" % (v[0], p[0], p[0]), (n,), True, v[3])
+        p, q = self.param((n,)), self.param(())  # elementwise: v * (p * q)
+        return self.bind("%s * (%s * %s)" % (v[0], p[0], q[0]), (n,), True, v[3])
+
     def last_axis(self, v):
         s = v[1]
         if not s:
@@ -197,7 +215,7 @@ class Gen:
         v = self.operand()
         for _ in range(10):
             op = self.r.choice([self.unary, self.binary, self.binary, self.reduce, self.matmul, self.matmul,
-                                self.last_axis, self.gather, self.structural, self.mask])
+                                self.last_axis, self.gather, self.structural, self.mask, self.param_product])
             if op(v):
                 return
             v = self.operand()
