@@ -346,6 +346,7 @@ static void declare_model_decl(Sema *s, const AstDecl *d) {
   case DECL_INPUT: declare_input(s, d); return;
   case DECL_PARAM: sema_declare_param(s, d); return;
   case DECL_LET: sema_declare_let(s, d, SYM_LET); return;
+  case DECL_STATE: nnc_unreachable("the parser keeps states in optimizers");
   case DECL_OUTPUT:
   case DECL_METRIC: {
     bool output = d->kind == DECL_OUTPUT;

@@ -235,7 +235,7 @@ static void print_type(FILE *out, const AstType *t) {
 static void print_decl(FILE *out, const AstDecl *d, int indent) {
   static const char *const heads[] = {
       [DECL_INPUT] = "input ", [DECL_PARAM] = "param ", [DECL_LET] = "let ",
-      [DECL_OUTPUT] = "output ", [DECL_METRIC] = "metric "};
+      [DECL_OUTPUT] = "output ", [DECL_METRIC] = "metric ", [DECL_STATE] = "state "};
   open_node(out, indent, heads[d->kind]);
   fputs(d->name, out);
   if (d->kind == DECL_INPUT || d->kind == DECL_PARAM) print_type(out, &d->type);
@@ -281,7 +281,43 @@ static void print_fn(FILE *out, const AstFn *f, int indent) {
   fputc(')', out);
 }
 
-/* Imports, functions, the model, the train block: each group in file order. */
+static void print_bound(FILE *out, double v) {
+  if (v == 1.0 / 0.0) fputs("inf", out);
+  else if (v == -1.0 / 0.0) fputs("-inf", out);
+  else print_number(out, v, false);
+}
+
+/* (optimizer NAME @range
+ *   (hypers (hyper NAME [bool | (lo, hi] ...] @range default)...)  -- no range of its own
+ *   decls...) */
+static void print_rule(FILE *out, const AstRule *r, int indent) {
+  open_node(out, indent, "optimizer ");
+  fputs(r->name, out);
+  print_loc(out, r->loc);
+  open_node(out, indent + 1, "hypers");
+  for (int i = 0; i < r->nhypers; i++) {
+    const AstHyper *h = &r->hypers[i];
+    open_node(out, indent + 2, "hyper ");
+    fputs(h->name, out);
+    if (h->domain == HYPER_BOOL) {
+      fputs(" bool", out);
+    } else if (h->domain == HYPER_RANGE) {
+      fputs(h->lo_open ? " (" : " [", out);
+      print_bound(out, h->lo);
+      fputs(", ", out);
+      print_bound(out, h->hi);
+      fputs(h->hi_open ? ")" : "]", out);
+    }
+    print_loc(out, h->loc);
+    if (h->default_value) print_expr(out, h->default_value, indent + 3);
+    fputc(')', out);
+  }
+  fputc(')', out);
+  for (int i = 0; i < r->ndecls; i++) print_decl(out, &r->decls[i], indent + 1);
+  fputc(')', out);
+}
+
+/* Imports, functions, optimizers, the model, the train block: each group in file order. */
 void ast_print(const AstProgram *prog, FILE *out) {
   fputs("(program", out);
   for (int i = 0; i < prog->nimports; i++) {
@@ -297,6 +333,7 @@ void ast_print(const AstProgram *prog, FILE *out) {
     fputc(')', out);
   }
   for (int i = 0; i < prog->nfns; i++) print_fn(out, &prog->fns[i], 1);
+  for (int i = 0; i < prog->nrules; i++) print_rule(out, &prog->rules[i], 1);
   if (prog->model) {
     const AstModel *m = prog->model;
     open_node(out, 1, "model ");

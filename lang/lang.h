@@ -157,6 +157,7 @@ typedef enum {
   DECL_LET,    /* h = tanh(x @ W + b)   (a binding named "loss" is the loss) */
   DECL_OUTPUT, /* output p = sigmoid(z) */
   DECL_METRIC, /* metric accuracy = argmax(z) == label */
+  DECL_STATE,  /* state m = zeros   (an optimizer's; value: the initialiser, NULL: zeros) */
 } AstDeclKind;
 
 typedef struct AstDecl {
@@ -207,6 +208,39 @@ typedef struct AstFn {
   SrcLoc result_loc; /* the `return` statement, or the expression of the one-line form */
 } AstFn;
 
+/* A hyperparameter of an optimizer, with its default and the values it may take:
+ *   beta = 0.9          any finite number
+ *   lr: (0, inf) = 0.01 an interval, each end open ( ) or closed [ ], inf allowed
+ *   centered: bool = false */
+typedef enum { HYPER_ANY, HYPER_RANGE, HYPER_BOOL } AstHyperDomain;
+
+typedef struct AstHyper {
+  const char *name;
+  SrcLoc loc, name_loc; /* loc: the whole declaration */
+  AstHyperDomain domain;
+  double lo, hi; /* HYPER_RANGE */
+  bool lo_open, hi_open;
+  SrcLoc domain_loc;
+  AstExpr *default_value; /* NULL only after an error */
+} AstHyper;
+
+/* optimizer rmsprop(lr: (0, inf) = 0.001, rho: (0, 1) = 0.9) {
+ *   state s = zeros
+ *   s = rho * s + (1 - rho) * g * g
+ *   w = w - lr * g / (sqrt(s) + 1e-7)
+ * }
+ * An update rule: statements in order over the parameter w, its gradient g, the step and
+ * epoch numbers, the hyperparameters and the states; w, g and the states may be assigned
+ * again, later lines seeing the new value. */
+typedef struct AstRule {
+  const char *name;
+  SrcLoc loc, name_loc;
+  AstHyper *hypers;
+  int nhypers;
+  AstDecl *decls; /* DECL_STATE and DECL_LET, in order */
+  int ndecls;
+} AstRule;
+
 /* import nn             (module "nn", path NULL: found on the import path)
  * import "layers.nn"    (path set; module is the file's base name, "layers") */
 typedef struct AstImport {
@@ -221,6 +255,8 @@ typedef struct AstProgram {
   int nimports;
   AstFn *fns;
   int nfns;
+  AstRule *rules;
+  int nrules;
   AstModel *model; /* NULL when the file has none (sema reports it) */
   bool has_train;
   SrcLoc train_loc;

@@ -62,8 +62,14 @@ typedef struct ParseState {
   uint32_t file;
   AstProgram *prog;
   SrcLoc model_head, train_head; /* "model NAME" / "train" of the first of each */
-  List imports, fns;             /* of AstImport and AstFn, in file order */
+  List imports, fns, rules;      /* of AstImport, AstFn and AstRule, in file order */
 } ParseState;
+
+/* One end of a hyperparameter's interval: a number, or inf, either signed. */
+typedef struct Bound {
+  double v;
+  bool ok;
+} Bound;
 
 /* lexer.l */
 typedef struct LexState LexState;
@@ -160,7 +166,11 @@ static SrcLoc keyword_loc(SrcLoc stmt, const char *kw) {
   return stmt;
 }
 
-/* The model's declarations: everything but `return`. */
+static void state_outside_optimizer(const AstDecl *d) {
+  diag_error(keyword_loc(d->loc, "state"), "'state' is only allowed in an optimizer");
+}
+
+/* The model's declarations: everything but `return` and `state`. */
 static AstModel *model_new(ParseState *ps, List stmts) {
   AstModel *m = arena_alloc(ps->arena, sizeof *m);
   m->decls = arena_alloc(ps->arena, sizeof(AstDecl) * (size_t)stmts.n);
@@ -168,10 +178,34 @@ static AstModel *model_new(ParseState *ps, List stmts) {
     AstDecl *d = n->item;
     if (is_return(d))
       diag_error(keyword_loc(d->loc, "return"), "'return' is only allowed in a function");
+    else if (d->kind == DECL_STATE)
+      state_outside_optimizer(d);
     else
       m->decls[m->ndecls++] = *d;
   }
   return m;
+}
+
+/* An optimizer's block: states and bindings (assignments to w, g and the states among
+ * them); no return, for the rule's results are w and its states. */
+static void rule_body(ParseState *ps, AstRule *r, List stmts) {
+  static const char *const kws[] = {[DECL_INPUT] = "input", [DECL_OUTPUT] = "output",
+                                    [DECL_METRIC] = "metric"};
+  r->decls = arena_alloc(ps->arena, sizeof(AstDecl) * (size_t)stmts.n);
+  for (ListNode *n = stmts.head; n; n = n->next) {
+    AstDecl *d = n->item;
+    if (is_return(d))
+      diag_error(keyword_loc(d->loc, "return"),
+                 "an optimizer has no 'return': it assigns w and its states");
+    else if (d->kind == DECL_PARAM)
+      diag_error(keyword_loc(d->loc, "param"), "'param' is not allowed in an optimizer; keep "
+                 "values between steps with 'state NAME = zeros'");
+    else if (d->kind == DECL_INPUT || d->kind == DECL_OUTPUT || d->kind == DECL_METRIC)
+      diag_error(keyword_loc(d->loc, kws[d->kind]), "'%s' is only allowed in a model",
+                 kws[d->kind]);
+    else
+      r->decls[r->ndecls++] = *d;
+  }
 }
 
 /* A function's block: `param` and bindings, then one `return`, last. */
@@ -191,6 +225,8 @@ static void fn_body(ParseState *ps, AstFn *f, List stmts) {
     } else if (d->kind == DECL_INPUT || d->kind == DECL_OUTPUT || d->kind == DECL_METRIC) {
       diag_error(keyword_loc(d->loc, kws[d->kind]), "'%s' is only allowed in a model",
                  kws[d->kind]);
+    } else if (d->kind == DECL_STATE) {
+      state_outside_optimizer(d);
     } else {
       f->decls[f->ndecls++] = *d;
     }
@@ -202,7 +238,7 @@ static void fn_body(ParseState *ps, AstFn *f, List stmts) {
 
 static bool is_reserved(const char *s) {
   static const char *const words[] = {"model", "input", "param", "output", "metric",
-                                      "train", "fn", "return", "import"};
+                                      "train", "fn", "return", "import", "optimizer", "state"};
   for (size_t i = 0; i < sizeof words / sizeof *words; i++)
     if (strcmp(s, words[i]) == 0) return true;
   return false;
@@ -245,6 +281,24 @@ static void check_dot(SrcLoc module, SrcLoc dot, SrcLoc name) {
     diag_error(dot, "no spaces are allowed around the '.' of a qualified name");
 }
 
+static Bound inf_bound(SrcLoc loc, const char *name, double sign) {
+  if (strcmp(name, "inf") == 0) return (Bound){sign * (1.0 / 0.0), true};
+  diag_error(loc, "an interval's ends are numbers or inf, got '%s'", name);
+  return (Bound){0, false};
+}
+
+static AstHyper *hyper_range(ParseState *ps, SrcLoc loc, Bound lo, Bound hi, bool lo_open,
+                             bool hi_open) {
+  AstHyper *h = arena_alloc(ps->arena, sizeof *h);
+  h->domain = HYPER_RANGE;
+  h->lo = lo.v, h->hi = hi.v, h->lo_open = lo_open, h->hi_open = hi_open;
+  if (lo.ok && hi.ok && !(lo.v < hi.v))
+    diag_error(loc, "an interval's lower end must be below its upper end");
+  else if ((lo.v == -1.0 / 0.0 && !lo_open) || (hi.v == 1.0 / 0.0 && !hi_open))
+    diag_error(loc, "an infinite end of an interval is open: write (-inf or inf)");
+  return h;
+}
+
 static ExprV call(ParseState *ps, SrcLoc loc, const char *module, const char *callee,
                   SrcLoc callee_loc, List args) {
   AstArg *a = arena_alloc(ps->arena, sizeof(AstArg) * (size_t)args.n);
@@ -259,6 +313,9 @@ static ExprV call(ParseState *ps, SrcLoc loc, const char *module, const char *ca
 }
 
 %union {
+  Bound bound;
+  AstHyper *hyper;
+  AstRule *rule;
   int64_t ival;
   double fval;
   const char *str;
@@ -275,8 +332,9 @@ static ExprV call(ParseState *ps, SrcLoc loc, const char *module, const char *ca
 
 %token END 0
 /* Item keywords first: expected-token lists name them in this order. */
-%token IMPORT "'import'" FN "'fn'" MODEL "'model'" TRAIN "'train'"
-%token INPUT "'input'" PARAM "'param'" OUTPUT "'output'" METRIC "'metric'" RETURN "'return'"
+%token IMPORT "'import'" FN "'fn'" OPTIMIZER "'optimizer'" MODEL "'model'" TRAIN "'train'"
+%token INPUT "'input'" PARAM "'param'" STATE "'state'" OUTPUT "'output'" METRIC "'metric'"
+%token RETURN "'return'"
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='" ARROW "'->'"
 %token <str> IDENT STRING
 %token <ival> INT
@@ -297,6 +355,10 @@ static ExprV call(ParseState *ps, SrcLoc loc, const char *module, const char *ca
 %nterm <dim> dim
 %nterm <decl> stmt
 %nterm <list> stmts body entries entry_body args arglist fn_params fn_param_list indexes
+%nterm <list> hypers hyper_list
+%nterm <hyper> hyper domain
+%nterm <bound> bound
+%nterm <rule> rule_head
 %nterm <fparam> fn_param
 %nterm <fn> fn_head
 %nterm <arg> arg
@@ -363,8 +425,14 @@ item
         ps->train_head = @1;
       }
     }
+  | rule_head '{' body '}' {
+      $1->loc = @$;
+      rule_body(ps, $1, $3);
+      ps->rules = list_append(ps->arena, ps->rules, $1);
+    }
   /* A broken header skips its whole block rather than reparsing the body as items. */
   | MODEL error '}' { yyerrok; }
+  | OPTIMIZER error '}' { yyerrok; }
   /* A broken function header skips to its body, which is still checked, or to the end
    * of the line of a one-line function. */
   | FN error { yyerrok; } /* only reduced before a statement end */
@@ -386,6 +454,88 @@ fn_head
       }
       $$ = f;
     }
+  ;
+
+/* optimizer := 'optimizer' NAME '(' [hyper {',' hyper} [',']] ')' '{' stmts '}' */
+rule_head
+  : OPTIMIZER IDENT '(' hypers ')' {
+      AstRule *r = arena_alloc(ps->arena, sizeof *r);
+      r->name = $2;
+      r->name_loc = @2;
+      r->hypers = arena_alloc(ps->arena, sizeof(AstHyper) * (size_t)$4.n);
+      for (ListNode *n = $4.head; n; n = n->next) r->hypers[r->nhypers++] = *(AstHyper *)n->item;
+      $$ = r;
+    }
+  ;
+
+hypers
+  : %empty { $$ = (List){0}; }
+  | hyper_list
+  | hyper_list ','
+  ;
+
+hyper_list
+  : hyper { $$ = list_append(ps->arena, (List){0}, $1); }
+  | hyper_list ',' hyper { $$ = list_append(ps->arena, $1, $3); }
+  ;
+
+/* hyper := NAME [':' domain] '=' expr      (the default is required; the forms without
+ * one are parsed to say so) */
+hyper
+  : IDENT '=' expr {
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      $$->name = $1;
+      $$->name_loc = @1;
+      $$->loc = @$;
+      $$->default_value = $3.e;
+    }
+  | IDENT ':' domain '=' expr {
+      $$ = $3;
+      $$->name = $1;
+      $$->name_loc = @1;
+      $$->loc = @$;
+      $$->domain_loc = @3;
+      $$->default_value = $5.e;
+    }
+  | IDENT {
+      diag_error(@1, "hyperparameter '%s' needs a default: write %s = VALUE", $1, $1);
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      $$->name = $1;
+      $$->name_loc = $$->loc = @1;
+    }
+  | IDENT ':' domain {
+      diag_error(@$, "hyperparameter '%s' needs a default: write %s: ... = VALUE", $1, $1);
+      $$ = $3;
+      $$->name = $1;
+      $$->name_loc = @1;
+      $$->loc = @$;
+      $$->domain_loc = @3;
+    }
+  ;
+
+/* domain := 'bool' | ('(' | '[') bound ',' bound (')' | ']') */
+domain
+  : IDENT {
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      if (strcmp($1, "bool") != 0)
+        diag_error(@1, "unknown domain '%s'; expected bool or an interval such as (0, 1) or "
+                   "[0, inf)", $1);
+      $$->domain = HYPER_BOOL;
+    }
+  | '(' bound ',' bound ')' { $$ = hyper_range(ps, @$, $2, $4, true, true); }
+  | '(' bound ',' bound ']' { $$ = hyper_range(ps, @$, $2, $4, true, false); }
+  | '[' bound ',' bound ')' { $$ = hyper_range(ps, @$, $2, $4, false, true); }
+  | '[' bound ',' bound ']' { $$ = hyper_range(ps, @$, $2, $4, false, false); }
+  ;
+
+/* bound := ['-'] (INT | FLOAT | 'inf') */
+bound
+  : INT { $$ = (Bound){(double)$1, true}; }
+  | FLOAT { $$ = (Bound){$1, true}; }
+  | IDENT { $$ = inf_bound(@1, $1, 1); }
+  | '-' INT { $$ = (Bound){-(double)$2, true}; }
+  | '-' FLOAT { $$ = (Bound){-$2, true}; }
+  | '-' IDENT { $$ = inf_bound(@2, $2, -1); }
   ;
 
 fn_result
@@ -460,9 +610,11 @@ stmts
   ;
 
 /* stmt := 'input' NAME ':' type | 'param' NAME ':' type ['=' expr]
+ *       | 'state' NAME ['=' expr]
  *       | NAME '=' expr | 'output' NAME '=' expr | 'metric' NAME '=' expr
  *       | 'return' expr
- * (input, output and metric only in a model, return only in a function) */
+ * (input, output and metric only in a model, return only in a function, state only in
+ * an optimizer) */
 stmt
   : INPUT IDENT ':' type {
       $$ = decl_new(ps, DECL_INPUT, @$, $2, @2);
@@ -476,6 +628,11 @@ stmt
       $$ = decl_new(ps, DECL_PARAM, @$, $2, @2);
       $$->type = *$4;
       $$->value = $6.e;
+    }
+  | STATE IDENT { $$ = decl_new(ps, DECL_STATE, @$, $2, @2); }
+  | STATE IDENT '=' expr {
+      $$ = decl_new(ps, DECL_STATE, @$, $2, @2);
+      $$->value = $4.e;
     }
   | IDENT '=' expr {
       $$ = decl_new(ps, DECL_LET, @$, $1, @1);
@@ -538,10 +695,18 @@ entries
   | entries error term { yyerrok; }
   ;
 
+/* The train block's `optimizer = rmsprop(lr: 0.001)` names a rule: the keyword is a key. */
 entry
   : IDENT '=' expr {
       $$ = arena_alloc(ps->arena, sizeof *$$);
       $$->key = $1;
+      $$->key_loc = @1;
+      $$->loc = @$;
+      $$->value = $3.e;
+    }
+  | OPTIMIZER '=' expr {
+      $$ = arena_alloc(ps->arena, sizeof *$$);
+      $$->key = "optimizer";
       $$->key_loc = @1;
       $$->loc = @$;
       $$->value = $3.e;
@@ -745,18 +910,25 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
   bool stmt_start = has[YYSYMBOL_INPUT] && has[YYSYMBOL_PARAM] && has[YYSYMBOL_OUTPUT];
   if (stmt_start)
     has[YYSYMBOL_INPUT] = has[YYSYMBOL_PARAM] = has[YYSYMBOL_OUTPUT] = has[YYSYMBOL_METRIC] =
-        has[YYSYMBOL_RETURN] = has[YYSYMBOL_IDENT] = has[YYSYMBOL_NEWLINE] =
-            has[YYTRANSLATE(';')] = false;
+        has[YYSYMBOL_RETURN] = has[YYSYMBOL_STATE] = has[YYSYMBOL_IDENT] =
+            has[YYSYMBOL_NEWLINE] = has[YYTRANSLATE(';')] = false;
+  /* Where an item may start, the five keywords are one entry of the list. */
+  bool item_start = has[YYSYMBOL_IMPORT] && has[YYSYMBOL_FN] && has[YYSYMBOL_OPTIMIZER] &&
+                    has[YYSYMBOL_MODEL] && has[YYSYMBOL_TRAIN];
+  if (item_start)
+    has[YYSYMBOL_IMPORT] = has[YYSYMBOL_FN] = has[YYSYMBOL_OPTIMIZER] = has[YYSYMBOL_MODEL] =
+        has[YYSYMBOL_TRAIN] = false;
   /* At the end of the file only the missing closers are worth naming. */
   if (tok == YYSYMBOL_YYEOF &&
       (has[YYTRANSLATE(')')] || has[YYTRANSLATE(']')] || has[YYTRANSLATE('}')])) {
     for (int i = 0; i < YYNTOKENS; i++)
       if (i != YYTRANSLATE(')') && i != YYTRANSLATE(']') && i != YYTRANSLATE('}')) has[i] = false;
-    all_ops = all_starts = stmt_start = false;
+    all_ops = all_starts = stmt_start = item_start = false;
   }
 
   const char *names[8];
   int k = 0;
+  if (item_start) names[k++] = "'import', 'fn', 'optimizer', 'model' or 'train'";
   if (all_starts) names[k++] = "an expression";
   for (int i = 0; i < n && k < 8; i++)
     if (has[exp[i]]) names[k++] = expected_name(exp[i]);
@@ -794,6 +966,8 @@ AstProgram *lang_parse(Arena *arena, uint32_t file) {
   for (ListNode *n = ps.imports.head; n; n = n->next) p->imports[p->nimports++] = *(AstImport *)n->item;
   p->fns = arena_alloc(arena, sizeof(AstFn) * (size_t)ps.fns.n);
   for (ListNode *n = ps.fns.head; n; n = n->next) p->fns[p->nfns++] = *(AstFn *)n->item;
+  p->rules = arena_alloc(arena, sizeof(AstRule) * (size_t)ps.rules.n);
+  for (ListNode *n = ps.rules.head; n; n = n->next) p->rules[p->nrules++] = *(AstRule *)n->item;
   if (rc != 0 || diag_error_count() != errors_before) return NULL;
   return ps.prog;
 }
