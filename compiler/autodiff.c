@@ -59,8 +59,16 @@ static void backprop(Ad *ad, NodeId y, NodeId dy) {
   case OP_NE:
   case OP_ARGMAX:
   case OP_ONEHOT:
+  case OP_SLOT: /* (update rules are never differentiated) */
+  case OP_HYPER:
   case OP_COUNT_:
     return;
+  case OP_WHERE: { /* the gradient goes to the operand chosen; the condition has none */
+    NodeId c = n.in[0], x = n.in[1], z = n.in[2];
+    if (ad->needed[x]) accumulate(ad, x, ir_where(g, c, dy, zero(g)));
+    if (ad->needed[z]) accumulate(ad, z, ir_where(g, c, zero(g), dy));
+    return;
+  }
   case OP_NEG:
     accumulate(ad, a, ir_unary(g, OP_NEG, dy));
     return;

@@ -69,11 +69,20 @@ LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned na
   return intrinsic_of(cg, name, cg->f32, args, nargs);
 }
 
+/* A float function of libm on x, lane by lane when x is a vector. */
 static LLVMValueRef libm(Cg *cg, const char *name, LLVMValueRef x) {
   LLVMTypeRef ty = LLVMFunctionType(cg->f32, &cg->f32, 1, false);
   LLVMValueRef fn = LLVMGetNamedFunction(cg->mod, name);
   if (!fn) fn = LLVMAddFunction(cg->mod, name, ty);
-  return LLVMBuildCall2(cg->b, ty, fn, &x, 1, "");
+  LLVMTypeRef xt = LLVMTypeOf(x);
+  if (LLVMGetTypeKind(xt) != LLVMVectorTypeKind) return LLVMBuildCall2(cg->b, ty, fn, &x, 1, "");
+  LLVMValueRef r = LLVMGetPoison(xt);
+  for (unsigned i = 0; i < LLVMGetVectorSize(xt); i++) {
+    LLVMValueRef lane = LLVMConstInt(cg->i32, i, false);
+    LLVMValueRef e = LLVMBuildExtractElement(cg->b, x, lane, "");
+    r = LLVMBuildInsertElement(cg->b, r, LLVMBuildCall2(cg->b, ty, fn, &e, 1, ""), lane, "");
+  }
+  return r;
 }
 
 LLVMValueRef loop_begin(Cg *cg, LLVMValueRef n, Loop *l) {
@@ -182,16 +191,21 @@ static LLVMValueRef linear_index(Cg *cg, const Nest *ns, const int64_t *st) {
   return idx;
 }
 
-static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRef y);
+static LLVMValueRef read_operand(Cg *cg, NodeId id, const Nest *ns);
+
+/* The operands of elementwise node n at the nest's position, into v[]. */
+static void read_operands(Cg *cg, const Node *n, const Nest *ns, LLVMValueRef *v) {
+  for (int k = 0; k < op_info[n->op].arity; k++) v[k] = read_operand(cg, n->in[k], ns);
+}
 
 /* Reads operand `id` at the nest's position, broadcasting it over the nest's space. */
 static LLVMValueRef read_operand(Cg *cg, NodeId id, const Nest *ns) {
   if (cg->plan.loc[id].kind == LOC_IMM) return immediate(cg, id);
   if (cg->plan.loc[id].kind == LOC_FUSED) { /* computed here, in the consumer's loop */
     const Node *n = graph_node(cg->g, id);
-    LLVMValueRef x = read_operand(cg, n->in[0], ns);
-    LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], ns) : NULL;
-    return scalar_op(cg, n, x, y);
+    LLVMValueRef v[NODE_MAX_IN];
+    read_operands(cg, n, ns, v);
+    return cg_scalar_op(cg, cg->g, n, v);
   }
   int64_t st[NN_MAX_RANK + 1];
   shape_strides(graph_node(cg->g, id)->shape, ns->space, st);
@@ -224,22 +238,25 @@ static void add_operand(Cg *cg, Vecs *v, NodeId id, Shape space) {
   add_vec(v, n->shape, space);
 }
 
-static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRef y) {
+LLVMValueRef cg_scalar_op(Cg *cg, const Graph *g, const Node *n, const LLVMValueRef *v) {
   LLVMBuilderRef b = cg->b;
+  LLVMValueRef x = v[0], y = op_info[n->op].arity > 1 ? v[1] : NULL;
+  LLVMTypeRef ty = LLVMTypeOf(x);
+  LLVMValueRef zero = cg_fconst(cg, ty, 0), one = cg_fconst(cg, ty, 1);
   switch ((OpKind)n->op) {
   case OP_NEG: return LLVMBuildFNeg(b, x, "");
-  case OP_EXP: return intrinsic(cg, "llvm.exp", &x, 1);
-  case OP_LOG: return intrinsic(cg, "llvm.log", &x, 1);
+  case OP_EXP: return intrinsic_of(cg, "llvm.exp", ty, &x, 1);
+  case OP_LOG: return intrinsic_of(cg, "llvm.log", ty, &x, 1);
   case OP_TANH: return libm(cg, "tanhf", x);
   case OP_SIGMOID: {
     LLVMValueRef nx = LLVMBuildFNeg(b, x, "");
-    LLVMValueRef e = intrinsic(cg, "llvm.exp", &nx, 1);
-    return LLVMBuildFDiv(b, f32c(cg, 1), LLVMBuildFAdd(b, f32c(cg, 1), e, ""), "");
+    LLVMValueRef e = intrinsic_of(cg, "llvm.exp", ty, &nx, 1);
+    return LLVMBuildFDiv(b, one, LLVMBuildFAdd(b, one, e, ""), "");
   }
   case OP_RELU:
-    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x, f32c(cg, 0), ""), x, f32c(cg, 0), "");
-  case OP_ABS: return intrinsic(cg, "llvm.fabs", &x, 1);
-  case OP_SQRT: return intrinsic(cg, "llvm.sqrt", &x, 1);
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x, zero, ""), x, zero, "");
+  case OP_ABS: return intrinsic_of(cg, "llvm.fabs", ty, &x, 1);
+  case OP_SQRT: return intrinsic_of(cg, "llvm.sqrt", ty, &x, 1);
   case OP_MAX:
     return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGE, x, y, ""), x, y, "");
   case OP_MIN:
@@ -249,11 +266,11 @@ static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRe
   case OP_MUL: return LLVMBuildFMul(b, x, y, "");
   case OP_DIV: return LLVMBuildFDiv(b, x, y, "");
   case OP_POW: {
-    const Node *e = graph_node(cg->g, n->in[1]);
+    const Node *e = graph_node(g, n->in[1]);
     if (e->op == OP_CONST && e->value == 2) return LLVMBuildFMul(b, x, x, "");
-    if (e->op == OP_CONST && e->value == 0.5f) return intrinsic(cg, "llvm.sqrt", &x, 1);
+    if (e->op == OP_CONST && e->value == 0.5f) return intrinsic_of(cg, "llvm.sqrt", ty, &x, 1);
     LLVMValueRef args[2] = {x, y};
-    return intrinsic(cg, "llvm.pow", args, 2);
+    return intrinsic_of(cg, "llvm.pow", ty, args, 2);
   }
   case OP_GT:
   case OP_GE:
@@ -261,8 +278,10 @@ static LLVMValueRef scalar_op(Cg *cg, const Node *n, LLVMValueRef x, LLVMValueRe
   case OP_NE: {
     LLVMRealPredicate p = n->op == OP_GT ? LLVMRealOGT : n->op == OP_GE ? LLVMRealOGE
                           : n->op == OP_EQ ? LLVMRealOEQ : LLVMRealUNE;
-    return LLVMBuildSelect(b, LLVMBuildFCmp(b, p, x, y, ""), f32c(cg, 1), f32c(cg, 0), "");
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, p, x, y, ""), one, zero, "");
   }
+  case OP_WHERE: /* c != 0, or c is NaN: as interp.c's c != 0 */
+    return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNE, x, zero, ""), y, v[2], "");
   case OP_BROADCAST:
     return x;
   default:
@@ -322,9 +341,9 @@ static void emit_elementwise_range(Cg *cg, LLVMValueRef dst, Shape dst_shape, co
   for (int k = 0; k < op_info[n->op].arity; k++) add_operand(cg, &v, n->in[k], dst_shape);
   Nest ns;
   open_nest_range(cg, dst_shape, &v, &ns, lo, hi);
-  LLVMValueRef x = read_operand(cg, n->in[0], &ns);
-  LLVMValueRef y = op_info[n->op].arity > 1 ? read_operand(cg, n->in[1], &ns) : NULL;
-  LLVMBuildStore(cg->b, scalar_op(cg, n, x, y), gep(cg, dst, linear_index(cg, &ns, v.st[0])));
+  LLVMValueRef ops[NODE_MAX_IN];
+  read_operands(cg, n, &ns, ops);
+  LLVMBuildStore(cg->b, cg_scalar_op(cg, cg->g, n, ops), gep(cg, dst, linear_index(cg, &ns, v.st[0])));
   close_nest(cg, &ns);
 }
 

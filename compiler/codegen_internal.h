@@ -90,6 +90,9 @@ LLVMValueRef intrinsic(Cg *cg, const char *name, LLVMValueRef *args, unsigned na
  * overloaded (NULL). */
 LLVMValueRef intrinsic_of(Cg *cg, const char *name, LLVMTypeRef overload, LLVMValueRef *args, unsigned nargs);
 LLVMValueRef buffer(Cg *cg, NodeId id); /* a node's buffer in the current function */
+/* Elementwise node n (of graph g) on its operands' values v[0..arity), f32 scalars or
+ * vectors of them alike. */
+LLVMValueRef cg_scalar_op(Cg *cg, const Graph *g, const Node *n, const LLVMValueRef *v);
 void matrix_view(Cg *cg, Shape s, LLVMValueRef *nrows, int64_t *ncols);
 void emit_copy(Cg *cg, LLVMValueRef dst, Shape dst_shape, NodeId src);
 void emit_matmul(Cg *cg, NodeId id);

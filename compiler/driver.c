@@ -26,10 +26,12 @@
 #endif
 
 typedef enum {
-  EMIT_EXE, EMIT_TOKENS, EMIT_AST, EMIT_GRAPH, EMIT_GRAD, EMIT_DOT, EMIT_PLAN, EMIT_LLVM, EMIT_ASM, EMIT_OBJ
+  EMIT_EXE, EMIT_TOKENS, EMIT_AST, EMIT_GRAPH, EMIT_GRAD, EMIT_RULES, EMIT_DOT, EMIT_PLAN, EMIT_LLVM, EMIT_ASM,
+  EMIT_OBJ
 } EmitKind;
 
-static const char *const emit_names[] = {"exe", "tokens", "ast", "graph", "grad", "dot", "plan", "llvm", "asm", "obj"};
+static const char *const emit_names[] = {"exe", "tokens", "ast", "graph", "grad", "rules", "dot",
+                                         "plan", "llvm", "asm", "obj"};
 
 /* --interpret and --check-grad run the model in the reference interpreter instead of
  * compiling it. */
@@ -63,7 +65,8 @@ static void usage(FILE *out) {
           "  -o FILE           write the program (or the --emit output) to FILE\n"
           "  --emit=STAGE      stop after STAGE and print it: tokens, ast, graph (the\n"
           "                    forward graph), grad (forward + backward graph; both mark\n"
-          "                    the nodes fused into a consumer's loop), dot (Graphviz of\n"
+          "                    the nodes fused into a consumer's loop), rules (the update\n"
+          "                    rules compiled in, as IR), dot (Graphviz of\n"
           "                    both), plan (where each value lives: arena slots, reuse,\n"
           "                    fusion), llvm (optimised LLVM IR), asm, obj (object file;\n"
           "                    written to MODEL.o unless -o is given)\n"
@@ -164,7 +167,8 @@ static void parse_args(int argc, char **argv, Options *o) {
       for (int j = 1; j < (int)(sizeof emit_names / sizeof *emit_names); j++)
         if (strcmp(a + 7, emit_names[j]) == 0) k = j;
       if (k < 0)
-        usage_error("unknown --emit stage '%s'; expected tokens, ast, graph, grad, dot, plan, llvm, asm or obj",
+        usage_error("unknown --emit stage '%s'; expected tokens, ast, graph, grad, rules, dot, plan, llvm, asm "
+                    "or obj",
                     a + 7);
       o->emit = (EmitKind)k;
     } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) {
@@ -656,6 +660,10 @@ static int compile(const Options *o, Arena *arena) {
       ir_print(g, o->emit == EMIT_GRAD, &plan, out);
       rc = close_output(out);
       plan_free(&plan);
+    } else if (o->emit == EMIT_RULES) {
+      FILE *out = open_output(o);
+      for (int i = 0; i < g->nrules; i++) rule_print(&g->rules[i], out);
+      rc = close_output(out);
     } else if (o->emit == EMIT_DOT || o->emit == EMIT_PLAN) {
       FILE *out = open_output(o);
       if (o->emit == EMIT_DOT) {

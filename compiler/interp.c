@@ -62,7 +62,8 @@ static bool space_empty(const int64_t *dims, int r) {
 
 /* ---- elementwise ---------------------------------------------------------------------- */
 
-static double scalar_op(const Ev *ev, const Node *n, double x, double y) {
+static double scalar_op(const Ev *ev, const Node *n, const double *v) {
+  double x = v[0], y = v[1];
   switch ((OpKind)n->op) {
   case OP_NEG: return -x;
   case OP_EXP: return exp(x);
@@ -89,6 +90,7 @@ static double scalar_op(const Ev *ev, const Node *n, double x, double y) {
   case OP_GE: return x >= y ? 1.0 : 0.0;
   case OP_EQ: return x == y ? 1.0 : 0.0;
   case OP_NE: return x != y ? 1.0 : 0.0; /* unordered: NaN != NaN is 1 */
+  case OP_WHERE: return x != 0 ? y : v[2]; /* a NaN condition picks y, as codegen's une */
   case OP_BROADCAST: return x;
   default: nnc_unreachable("not an elementwise op");
   }
@@ -98,17 +100,15 @@ static double scalar_op(const Ev *ev, const Node *n, double x, double y) {
 static void k_elementwise(Ev *ev, NodeId id, double *out) {
   const Node *n = graph_node(ev->g, id);
   int arity = op_info[n->op].arity;
-  int64_t dims[NN_MAX_RANK + 1], iv[NN_MAX_RANK + 1] = {0}, sa[NN_MAX_RANK + 1], sb[NN_MAX_RANK + 1];
+  int64_t dims[NN_MAX_RANK + 1], iv[NN_MAX_RANK + 1] = {0}, st[NODE_MAX_IN][NN_MAX_RANK + 1];
   int r = full_dims(ev, n->shape, dims);
   if (space_empty(dims, r)) return;
-  shape_strides(*shape_of(ev, n->in[0]), n->shape, sa);
-  if (arity > 1) shape_strides(*shape_of(ev, n->in[1]), n->shape, sb);
-  const double *a = ev->val[n->in[0]], *b = arity > 1 ? ev->val[n->in[1]] : NULL;
+  for (int j = 0; j < arity; j++) shape_strides(*shape_of(ev, n->in[j]), n->shape, st[j]);
   int64_t k = 0; /* the output is dense in the same index order */
   do {
-    double x = a[dot_index(iv, sa, r)];
-    double y = b ? b[dot_index(iv, sb, r)] : 0;
-    out[k++] = scalar_op(ev, n, x, y);
+    double x[NODE_MAX_IN] = {0};
+    for (int j = 0; j < arity; j++) x[j] = ev->val[n->in[j]][dot_index(iv, st[j], r)];
+    out[k++] = scalar_op(ev, n, x);
   } while (next_index(iv, dims, r));
 }
 

@@ -47,6 +47,9 @@ const OpInfo op_info[OP_COUNT_] = {
     [OP_BROADCAST] = {"broadcast", 1, false},
     [OP_RESHAPE] = {"reshape", 1, false},
     [OP_MATMUL] = {"matmul", 2, false},
+    [OP_WHERE] = {"where", 3, true},
+    [OP_SLOT] = {"slot", 0, false},
+    [OP_HYPER] = {"hyper", 0, false},
 };
 
 /* ---- shapes --------------------------------------------------------------------------- */
@@ -142,6 +145,12 @@ Graph *graph_new(Arena *arena) {
 
 void graph_free(Graph *g) {
   if (!g) return;
+  for (int i = 0; i < g->nrules; i++)
+    for (int v = 0; v < g->rules[i].nvariants; v++) {
+      graph_free(g->rules[i].variant[v].g);
+      free(g->rules[i].variant[v].state);
+    }
+  free(g->rules);
   free(g->nodes);
   free(g->table);
   free(g->inputs);
@@ -159,8 +168,7 @@ static uint64_t node_hash(const Node *n) {
   MIX(n->shape.rank);
   MIX(n->shape.batched);
   for (int i = 0; i < n->shape.rank; i++) MIX(n->shape.dim[i]);
-  MIX(n->in[0]);
-  MIX(n->in[1]);
+  for (int k = 0; k < NODE_MAX_IN; k++) MIX(n->in[k]);
   MIX(n->attr);
   uint32_t bits;
   memcpy(&bits, &n->value, sizeof bits);
@@ -171,7 +179,7 @@ static uint64_t node_hash(const Node *n) {
 
 static bool node_same(const Node *a, const Node *b) {
   return a->op == b->op && shape_eq(a->shape, b->shape) && a->in[0] == b->in[0] &&
-         a->in[1] == b->in[1] && a->attr == b->attr &&
+         a->in[1] == b->in[1] && a->in[2] == b->in[2] && a->attr == b->attr &&
          memcmp(&a->value, &b->value, sizeof a->value) == 0;
 }
 
@@ -522,4 +530,63 @@ NodeId ir_gather(Graph *g, NodeId z, NodeId y) {
   s.batched = g->nodes[z].shape.batched || g->nodes[y].shape.batched;
   if (ir_is_const(g, z, 0)) return ir_const(g, 0, s);
   return ir_intern(g, make(OP_GATHER, s, z, y));
+}
+
+NodeId ir_where(Graph *g, NodeId c, NodeId a, NodeId b) {
+  Shape ab, s;
+  if (!shape_broadcast(g->nodes[a].shape, g->nodes[b].shape, &ab) || !shape_broadcast(g->nodes[c].shape, ab, &s))
+    nnc_unreachable("where on incompatible shapes");
+  const Node *nc = &g->nodes[c];
+  if (nc->op == OP_CONST) return ir_broadcast(g, nc->value != 0 || nc->value != nc->value ? a : b, s);
+  if (a == b) return ir_broadcast(g, a, s);
+  Node n = make(OP_WHERE, s, c, a);
+  n.in[2] = b;
+  return ir_intern(g, n);
+}
+
+NodeId ir_slot(Graph *g, uint32_t which) {
+  Node n = make(OP_SLOT, shape_scalar(true), 0, 0);
+  n.attr = which;
+  return ir_intern(g, n);
+}
+
+NodeId ir_hyper(Graph *g, uint32_t which) {
+  Node n = make(OP_HYPER, shape_scalar(false), 0, 0);
+  n.attr = which;
+  return ir_intern(g, n);
+}
+
+NodeId ir_rebuild(Graph *g, const Node *n, const NodeId *in) {
+  OpKind op = (OpKind)n->op;
+  switch (op) {
+  case OP_NONE:
+  case OP_COUNT_: nnc_unreachable("not an op");
+  case OP_INPUT:
+  case OP_PARAM:
+  case OP_CONST:
+  case OP_BATCH:
+  case OP_SLOT:
+  case OP_HYPER: {
+    Node copy = *n;
+    return ir_intern(g, copy);
+  }
+  case OP_NEG: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SIGMOID: case OP_RELU: case OP_ABS:
+  case OP_SQRT:
+    return ir_unary(g, op, in[0]);
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_MAX: case OP_MIN:
+  case OP_GT: case OP_GE: case OP_EQ: case OP_NE:
+    return ir_binary(g, op, in[0], in[1]);
+  case OP_WHERE: return ir_where(g, in[0], in[1], in[2]);
+  case OP_SUMTO: return ir_sumto(g, in[0], n->shape);
+  case OP_MAXTO: return ir_maxto(g, in[0], n->shape);
+  case OP_BROADCAST: return ir_broadcast(g, in[0], n->shape);
+  case OP_RESHAPE: return ir_reshape(g, in[0], n->shape);
+  case OP_TRANSPOSE: return ir_transpose(g, in[0]);
+  case OP_MATMUL: return ir_matmul(g, in[0], in[1], n->attr);
+  case OP_LOGSUMEXP: return ir_logsumexp(g, in[0]);
+  case OP_ARGMAX: return ir_argmax(g, in[0]);
+  case OP_ONEHOT: return ir_onehot(g, in[0], (int32_t)n->attr);
+  case OP_GATHER: return ir_gather(g, in[0], in[1]);
+  }
+  nnc_unreachable("not an op");
 }

@@ -53,10 +53,17 @@ typedef enum {
   OP_ARGMAX,    /* index of the first maximum, as a float (no gradient) */
   OP_ONEHOT,    /* attr: k; y -> [.., k] with 1 at y (no gradient) */
   OP_GATHER,    /* z[.., y]: z's last axis indexed by the label y */
+  OP_WHERE,     /* where(c, a, b): a where c != 0 (or NaN), else b; broadcasting all three */
+  /* the leaves of an update rule's graph (Rule), never of a model's: */
+  OP_SLOT,      /* attr SLOT_W, SLOT_G or SLOT_STATE + k: the parameter, its gradient, state
+                   k, before the update; a value per element (shape: a batched scalar) */
+  OP_HYPER,     /* attr: hyperparameter k of the rule, HYPER_STEP or HYPER_EPOCH (a scalar) */
   OP_COUNT_
 } OpKind;
 
 enum { MM_TA = 1, MM_TB = 2 };
+enum { SLOT_W = 0, SLOT_G = 1, SLOT_STATE = 2 };
+enum { HYPER_STEP = 1u << 16, HYPER_EPOCH };
 
 typedef struct OpInfo {
   const char *name;
@@ -65,10 +72,11 @@ typedef struct OpInfo {
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT_];
 
+enum { NODE_MAX_IN = 3 };
 typedef struct Node {
   uint8_t op;
   Shape shape;
-  NodeId in[2];
+  NodeId in[NODE_MAX_IN];
   uint32_t attr;
   float value;      /* OP_CONST */
   const char *name; /* the binding that named it, for dumps; may be NULL */
@@ -108,6 +116,53 @@ typedef struct GraphOutput {
   SrcLoc loc;
 } GraphOutput;
 
+/* ---- update rules (sema_rule.c builds them, rule.c derives their variants) -----------
+ * An optimizer of the language, compiled to IR: graphs whose leaves are OP_SLOT (w, g and
+ * the states: a value per element of the parameter, shaped as batched scalars) and
+ * OP_HYPER (the hyperparameters, step and epoch: scalars), and whose results are the new
+ * w and the new states. A rule is generic in its parameter: one graph updates every
+ * parameter, element by element; OP_BATCH stands for the parameter's element count, and
+ * a whole-tensor reduction (sum(w * w)) is a sumto to an unbatched scalar. */
+
+enum { RULE_MAX_HYPERS = 64, RULE_MAX_STATES = 16 };
+
+typedef struct RuleHyper {
+  const char *name;
+  bool is_bool;
+  double lo, hi; /* the values it may take, each end open or closed (bool: 0 and 1) */
+  bool lo_open, hi_open;
+  double value; /* the default */
+  SrcLoc loc;
+} RuleHyper;
+
+typedef struct RuleState {
+  const char *name;
+  InitKind init; /* shaped like the parameter */
+  float init_a, init_b;
+  SrcLoc loc;
+} RuleState;
+
+typedef struct RuleVariant {
+  struct Graph *g;
+  NodeId w;        /* the new w */
+  NodeId *state;   /* [nstates] the new value of each state; 0: not kept in this variant */
+  uint64_t zeros;  /* the hyperparameters it assumes 0 (bit k: hyperparameter k) */
+  bool elementwise; /* no whole-tensor reduction: it can update a parameter row by row */
+} RuleVariant;
+
+typedef struct Rule {
+  const char *name;
+  SrcLoc loc;
+  RuleHyper *hypers;
+  int nhypers;
+  RuleState *states;
+  int nstates;
+  /* [0] the rule as written; [1] (when it has hyperparameters whose default is 0 or
+   * false) the same with those 0, and the states they switch off not kept */
+  RuleVariant variant[2];
+  int nvariants;
+} Rule;
+
 /* One setting of the train block, spelled as the train program's flag takes it. */
 typedef struct TrainOption {
   const char *key, *value;
@@ -134,6 +189,8 @@ typedef struct Graph {
   NodeId loss; /* batch-mean loss: an unbatched scalar */
   TrainOption *options;
   int noptions, options_cap;
+  Rule *rules; /* the update rules compiled in; the default (the train block's) first */
+  int nrules, rules_cap;
   Arena *arena; /* names and strings */
 } Graph;
 
@@ -175,6 +232,13 @@ NodeId ir_logsumexp(Graph *g, NodeId z);
 NodeId ir_argmax(Graph *g, NodeId z);
 NodeId ir_onehot(Graph *g, NodeId y, int32_t k);
 NodeId ir_gather(Graph *g, NodeId z, NodeId y);
+NodeId ir_where(Graph *g, NodeId c, NodeId a, NodeId b);
+NodeId ir_slot(Graph *g, uint32_t which);  /* a batched scalar */
+NodeId ir_hyper(Graph *g, uint32_t which); /* an unbatched scalar */
+/* The node n of another graph rebuilt in g on inputs in[] (ids of g) through the
+ * simplifying constructors: copying a graph with some leaves replaced (a hyperparameter
+ * by 0, say) folds everything they decided. The replacements must keep the shapes. */
+NodeId ir_rebuild(Graph *g, const Node *n, const NodeId *in);
 /* Records where a node came from, if it has no place yet (for later diagnostics). */
 void ir_set_loc(Graph *g, NodeId id, SrcLoc loc);
 /* op(A) @ op(B) where each operand is viewed as a matrix [rows, cols] with cols = its last
@@ -196,6 +260,19 @@ bool ir_is_const(const Graph *g, NodeId id, float value);
  * forward graph (inputs, params, outputs, metrics, the batch-mean loss) and train
  * options. Reports every error it can through diag and returns NULL if there was any. */
 Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *include_dirs, int ninclude);
+
+/* ---- rule.c: update rules' variants and dumps ------------------------------------------ */
+
+/* Whether a rule's graph has no whole-tensor reduction (it can then run row by row). */
+bool rule_elementwise(const Graph *g);
+/* Rebuilds variant[0] with only the nodes its results need, densely numbered. */
+void rule_compact(Rule *r);
+/* Fills r->variant[1] from variant[0] when r has hyperparameters whose default is 0. */
+void rule_derive(Rule *r);
+/* The variant v with g = 0: the update of a row whose gradient is known to be zero. */
+RuleVariant rule_zero_gradient(const Rule *r, const RuleVariant *v);
+/* --emit=rules: every rule, its hyperparameters, states and the graphs of its variants. */
+void rule_print(const Rule *r, FILE *out);
 
 /* ---- autodiff.c: reverse-mode differentiation as a graph transform ------------------ */
 

@@ -258,6 +258,10 @@ static const char *frame_prefix(Sema *s, Frame *f) {
 }
 
 NodeId sema_param(Sema *s, const AstDecl *d, Shape shape) {
+  if (s->rule) {
+    sema_error(s, d->name_loc, "a function that an optimizer calls cannot declare parameters");
+    return 0;
+  }
   Graph *g = s->g;
   GraphParam p = {0};
   if (!sema_init(s, d->value, &p)) return 0;
@@ -391,7 +395,8 @@ static void check_differentiable(Sema *s) {
                             "before it cannot be trained through it", what);
       break;
     }
-    for (int k = 0; k < op_info[n->op].arity; k++) need[n->in[k]] = true;
+    /* where's condition picks an operand and passes no gradient: not a path to follow */
+    for (int k = n->op == OP_WHERE; k < op_info[n->op].arity; k++) need[n->in[k]] = true;
   }
   free(dep);
   free(need);
@@ -479,7 +484,11 @@ Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *inclu
     offset += shape_size(s.g->params[i].shape);
   }
   check_loss(&s, m);
-  sema_train_block(&s, prog);
+  const AstRule *named = NULL;
+  Module *named_in = NULL;
+  bool found = sema_train_rule(&s, prog, &named, &named_in);
+  sema_rules(&s, named, named_in);
+  sema_train_block(&s, prog, found && named && s.g->nrules);
   if (diag_error_count() == errors_before) warn_unused(&s);
   free(model_scope.syms);
   for (int i = 0; i < s.nmodules; i++) free(s.modules[i]->imports), free(s.modules[i]);

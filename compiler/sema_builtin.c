@@ -17,6 +17,8 @@ typedef enum {
   B_FLATTEN,
   B_RESHAPE,   /* reshape(x, d1, d2, ...) */
   B_TRANSPOSE,
+  B_WHERE,     /* where(c, a, b) */
+  B_SIGN,      /* sign(x) = (x > 0) - (x < 0) */
 } BuiltinKind;
 
 struct Builtin {
@@ -38,13 +40,15 @@ static const Builtin builtins[] = {
     {"softmax", B_LOGSUMEXP, OP_EXP, 1, 1, false}, {"log_softmax", B_LOGSUMEXP, OP_SUB, 1, 1, false},
     {"one_hot", B_ONE_HOT, OP_NONE, 1, 2, false},  {"argmax", B_ARGMAX, OP_NONE, 1, 1, false},
     {"flatten", B_FLATTEN, OP_NONE, 1, 1, false},  {"reshape", B_RESHAPE, OP_NONE, 2, 1 + NN_MAX_RANK, false},
-    {"transpose", B_TRANSPOSE, OP_NONE, 1, 1, false},
+    {"transpose", B_TRANSPOSE, OP_NONE, 1, 1, false}, {"where", B_WHERE, OP_WHERE, 3, 3, false},
+    {"sign", B_SIGN, OP_NONE, 1, 1, false},
 };
 enum { NBUILTINS = sizeof builtins / sizeof *builtins };
 
 const char *const builtin_names[] = {
     "exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt", "identity", "sum", "mean", "max", "min", "pow",
-    "logsumexp", "softmax", "log_softmax", "one_hot", "argmax", "flatten", "reshape", "transpose", NULL};
+    "logsumexp", "softmax", "log_softmax", "one_hot", "argmax", "flatten", "reshape", "transpose", "where",
+    "sign", NULL};
 
 const Builtin *builtin_find(const char *name) {
   for (int i = 0; i < NBUILTINS; i++)
@@ -83,10 +87,14 @@ static NodeId reduce_axis(Sema *s, const Builtin *b, NodeId x, int64_t axis) {
   return r;
 }
 
+/* Over all per-sample axes; in an optimizer, over all of the parameter's elements, which
+ * its graph holds as the batch (OP_BATCH counts them). */
 static NodeId reduce_all(Sema *s, const Builtin *b, NodeId x) {
   Graph *g = s->g;
   Shape xs = g->nodes[x].shape;
-  Shape to = shape_scalar(xs.batched);
+  Shape to = shape_scalar(xs.batched && !s->rule);
+  if (s->rule && b->name[0] == 'm' && b->op == OP_SUMTO && xs.batched)
+    return ir_binary(g, OP_DIV, ir_sumto(g, x, to), ir_batch(g));
   if (b->op == OP_MAXTO) {
     if (strcmp(b->name, "min") == 0) return ir_unary(g, OP_NEG, ir_maxto(g, ir_unary(g, OP_NEG, x), to));
     return ir_maxto(g, x, to);
@@ -132,6 +140,13 @@ Value builtin_call(Sema *s, const Builtin *b, const AstExpr *call, const AstArg 
       sema_error(s, call->loc, "'%s' takes %d to %d arguments, got %d", b->name, b->min_args, b->max_args, npos);
     return (Value){0};
   }
+  bool elementwise = b->kind == B_UNARY || b->kind == B_POW || b->kind == B_SIGN || b->kind == B_WHERE ||
+                     (b->kind == B_REDUCE && !axis_arg);
+  if (!elementwise) {
+    char what[64];
+    snprintf(what, sizeof what, "'%s'%s", b->name, axis_arg ? " along an axis" : "");
+    if (!sema_rule_elementwise(s, call->loc, what)) return (Value){0};
+  }
   Value v[1 + NN_MAX_RANK];
   for (int i = 0; i < npos; i++) {
     v[i] = sema_expr(s, args[i].value);
@@ -166,6 +181,23 @@ Value builtin_call(Sema *s, const Builtin *b, const AstExpr *call, const AstArg 
   case B_UNARY:
     r = b->op == OP_NONE ? x : ir_unary(g, b->op, x);
     break;
+  case B_SIGN: {
+    NodeId zero = ir_const(g, 0, shape_scalar(false));
+    r = ir_binary(g, OP_SUB, ir_binary(g, OP_GT, x, zero), ir_binary(g, OP_GT, zero, x));
+    break;
+  }
+  case B_WHERE: {
+    NodeId a = sema_tensor(s, v[1], args[1].value->loc, what), c = sema_tensor(s, v[2], args[2].value->loc, what);
+    if (!a || !c) return (Value){0};
+    Shape ab, out;
+    if (!shape_broadcast(g->nodes[a].shape, g->nodes[c].shape, &ab) || !shape_broadcast(xs, ab, &out)) {
+      sema_error(s, call->loc, "shape mismatch in 'where': %s, %s and %s", shape_str(xs),
+                 shape_str(g->nodes[a].shape), shape_str(g->nodes[c].shape));
+      return (Value){0};
+    }
+    r = ir_where(g, x, a, c);
+    break;
+  }
   case B_POW: {
     NodeId p = sema_tensor(s, v[1], args[1].value->loc, "the exponent of 'pow'");
     if (!p) return (Value){0};

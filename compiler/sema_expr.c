@@ -107,6 +107,8 @@ static Value name_value(Sema *s, const AstExpr *e) {
   if (e->module) {
     if (!sema_resolve_fn(s, e->module, e->name, e->loc, &f)) return v;
   } else if (!sema_find_fn(s, s->module, e->name, &f)) {
+    if (strcmp(e->name, "true") == 0 || strcmp(e->name, "false") == 0) /* as numbers: 1 and 0 */
+      return val_tensor(ir_const(s->g, e->name[0] == 't', shape_scalar(false)));
     const char *hint = sema_suggest(s, e->name, false);
     if (hint) sema_error(s, e->loc, "unknown name '%s'; did you mean '%s'?", e->name, hint);
     else sema_error(s, e->loc, "unknown name '%s'", e->name);
@@ -208,6 +210,7 @@ static Value binary(Sema *s, const AstExpr *e) {
   if (!a || !b) return (Value){0};
   NodeId r;
   if (op == '@') {
+    if (!sema_rule_elementwise(s, e->binary.op_loc, "'@'")) return (Value){0};
     r = matmul(s, e, a, b);
     if (!r) {
       note_operand(s, e->binary.lhs, a);
@@ -235,7 +238,7 @@ static Value index_expr(Sema *s, const AstExpr *e) {
   Value vz = sema_expr(s, e->index.base), vy = sema_expr(s, e->index.index);
   if (vz.kind == VAL_NONE || vy.kind == VAL_NONE) return (Value){0};
   NodeId z = sema_tensor(s, vz, e->index.base->loc, "an indexed value");
-  if (!z) return (Value){0};
+  if (!z || !sema_rule_elementwise(s, e->loc, "indexing")) return (Value){0};
   if (vy.kind != VAL_LABEL) {
     sema_error(s, e->index.index->loc, "an index must be a class label (an input of type class[k]), "
                                        "got %s", val_describe(s, vy));

@@ -31,7 +31,11 @@ typedef struct Value {
   FnRef fn;        /* VAL_FUNC */
 } Value;
 
-typedef enum { SYM_INPUT, SYM_PARAM, SYM_LET, SYM_OUTPUT, SYM_METRIC, SYM_ARG, SYM_SHAPEVAR } SymKind;
+/* In an optimizer: SYM_SLOT for w, g and the states (assignable), SYM_HYPER for the
+ * hyperparameters, step and epoch (not). */
+typedef enum {
+  SYM_INPUT, SYM_PARAM, SYM_LET, SYM_OUTPUT, SYM_METRIC, SYM_ARG, SYM_SHAPEVAR, SYM_SLOT, SYM_HYPER
+} SymKind;
 
 typedef struct Sym {
   const char *name;
@@ -78,6 +82,8 @@ typedef struct Sema {
   Frame frames[64];
   int nframes;
   const char *binding; /* the model binding being evaluated, for parameter names */
+  const Rule *rule;    /* the optimizer being compiled (its values are per element), or NULL */
+  Module *prelude;     /* optim.nn, the standard optimizers, once loaded (NULL: not found) */
 } Sema;
 
 /* sema.c */
@@ -120,8 +126,31 @@ Value sema_call_fn(Sema *s, FnRef f, const AstExpr *call, const AstArg *args, in
 /* Loads every import of m (recursively); reports missing files and cycles. */
 void sema_load_imports(Sema *s, Module *m);
 Module *sema_module_new(Sema *s, const char *name, uint32_t file, const AstProgram *prog);
+/* Loads (once) the module in the file at path, as `import` would; NULL if it cannot. */
+Module *sema_module_load(Sema *s, const char *name, const char *path, SrcLoc loc);
 
 /* sema_train.c */
-void sema_train_block(Sema *s, const AstProgram *prog);
+/* The rule the train block's `optimizer = ...` names (NULL when it names none), found
+ * before the rules are compiled; false after an error. */
+bool sema_train_rule(Sema *s, const AstProgram *prog, const AstRule **rule, Module **where);
+/* named: the block names g->rules[0] (which compiled). */
+void sema_train_block(Sema *s, const AstProgram *prog, bool named);
+
+/* sema_rule.c */
+/* In an optimizer, the message for a construct that is not elementwise, and false. */
+bool sema_rule_elementwise(Sema *s, SrcLoc loc, const char *what);
+/* The optimizer a train block names (`rmsprop`, `mod.lion`) among those the program can
+ * see (its own file's, its imports', the standard ones), or NULL after an error. */
+const AstRule *sema_find_rule(Sema *s, const char *module, const char *name, SrcLoc loc, Module **where);
+/* Compiles the rules the program trains with into g->rules: its own (those of the model
+ * file and its imports) and the train block's, or, when it has none, every standard one;
+ * `named` (the train block's, or NULL) first. */
+void sema_rules(Sema *s, const AstRule *named, Module *named_in);
+/* Loads optim.nn from the import path as s->prelude; false after an error. */
+bool sema_load_prelude(Sema *s);
+/* "a number in (0, 1)", "true or false": what a setting of h must be. */
+const char *sema_hyper_domain(Sema *s, const RuleHyper *h);
+/* A setting of h written as e (a number, or true/false), checked against its domain. */
+bool sema_hyper_value(Sema *s, const RuleHyper *h, const AstExpr *e, double *out);
 
 #endif

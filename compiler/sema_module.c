@@ -88,6 +88,11 @@ static Module *load(Sema *s, const AstImport *imp, const char *name, const char 
   return m;
 }
 
+Module *sema_module_load(Sema *s, const char *name, const char *path, SrcLoc loc) {
+  AstImport imp = {name, NULL, loc};
+  return load(s, &imp, name, path);
+}
+
 void sema_load_imports(Sema *s, Module *m) {
   if (m->state != MOD_NEW) return;
   m->state = MOD_LOADING;

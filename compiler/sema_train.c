@@ -79,16 +79,6 @@ static void data_entry(Sema *s, const AstProgram *prog, const AstTrainEntry *t, 
   add_option(s, key, value, t->loc);
 }
 
-static const char *const optimizers[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", NULL};
-
-/* Which settings each optimizer takes (a bit per entry of `settings`). */
-static const char *const settings[] = {"lr", "momentum", "rho", "eps", "beta1", "beta2", "weight_decay", "l1",
-                                       "centered", NULL};
-static const unsigned optimizer_settings[] = {
-    /* sgd */ 1 | 64 | 128,          /* momentum */ 1 | 2 | 64 | 128, /* nesterov */ 1 | 2 | 64 | 128,
-    /* adagrad */ 1 | 8 | 64 | 128,  /* rmsprop */ 1 | 2 | 4 | 8 | 64 | 128 | 256,
-    /* adam */ 1 | 8 | 16 | 32 | 64 | 128, /* adamw */ 1 | 8 | 16 | 32 | 64 | 128};
-
 static bool positive_number(const AstExpr *e, const char *what, bool allow_zero, double *out) {
   double v;
   if (!sema_const_number(e, &v) || !(allow_zero ? v >= 0 : v > 0) || isinf(v)) {
@@ -99,44 +89,75 @@ static bool positive_number(const AstExpr *e, const char *what, bool allow_zero,
   return true;
 }
 
-static void optimizer_entry(Sema *s, const AstTrainEntry *t) {
-  const AstExpr *e = t->value;
-  const char *name = e->kind == AST_CALL ? e->call.callee : e->kind == AST_NAME ? e->name : NULL;
-  int k = -1;
-  for (int i = 0; name && optimizers[i]; i++)
-    if (strcmp(name, optimizers[i]) == 0) k = i;
-  if (k < 0) {
-    diag_error(e->loc, "unknown optimizer; expected sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw, "
-                       "e.g. rmsprop(lr: 0.001)");
+static int find_hyper(const Rule *r, const char *name) {
+  for (int k = 0; r && k < r->nhypers; k++)
+    if (strcmp(r->hypers[k].name, name) == 0) return k;
+  return -1;
+}
+
+static const char *hyper_names(Sema *s, const Rule *r) {
+  if (!r->nhypers) return "none";
+  const char *list = r->hypers[0].name;
+  for (int k = 1; k < r->nhypers; k++) list = arena_printf(s->arena, "%s, %s", list, r->hypers[k].name);
+  return list;
+}
+
+/* A setting of hyperparameter k of the train block's rule, checked as the train program
+ * checks it (the same domain), spelled as its flag takes it. */
+static void hyper_setting(Sema *s, const Rule *r, int k, const AstExpr *value, SrcLoc loc, uint64_t *set,
+                          SrcLoc *set_at) {
+  const RuleHyper *h = &r->hypers[k];
+  if (*set >> k & 1) {
+    diag_error(loc, "'%s' is set twice in the train block", h->name);
+    diag_note(set_at[k], "first set here");
     return;
   }
-  add_option(s, "optimizer", name, t->loc);
+  *set |= (uint64_t)1 << k;
+  set_at[k] = loc;
+  double v;
+  if (!sema_hyper_value(s, h, value, &v)) return;
+  add_option(s, h->name, h->is_bool ? (v ? "true" : "false") : number_text(s, v), loc);
+}
+
+/* optimizer = rmsprop(lr: 0.001) | rmsprop | module.rule(...): r is the rule it names
+ * (g->rules[0]), NULL when that could not be found. */
+static void optimizer_entry(Sema *s, const AstTrainEntry *t, const Rule *r, uint64_t *set, SrcLoc *set_at) {
+  const AstExpr *e = t->value;
+  if (!r) return;
+  add_option(s, "optimizer", r->name, t->loc);
   int nargs = e->kind == AST_CALL ? e->call.nargs : 0;
   for (int i = 0; i < nargs; i++) {
     const AstArg *a = &e->call.args[i];
-    if (!a->name) {
-      if (i > 0) {
-        diag_error(a->value->loc, "only the learning rate may be given without a name: write setting: value");
-        continue;
-      }
+    if (!a->name && i > 0) {
+      diag_error(a->value->loc, "only the learning rate may be given without a name: write setting: value");
+      continue;
     }
     const char *key = a->name ? a->name : "lr";
-    int j = -1;
-    for (int m = 0; settings[m]; m++)
-      if (strcmp(settings[m], key) == 0) j = m;
-    if (j < 0 || !(optimizer_settings[k] & (1u << j))) {
-      diag_error(a->name_loc, "optimizer '%s' has no setting '%s'", name, key);
+    int k = find_hyper(r, key);
+    if (k < 0) {
+      diag_error(a->name ? a->name_loc : a->value->loc, "optimizer '%s' has no setting '%s'; its settings are %s",
+                 r->name, key, hyper_names(s, r));
       continue;
     }
-    double v;
-    bool zero_ok = j != 0 && j != 3; /* lr and eps must be positive */
-    if (!positive_number(a->value, key, zero_ok, &v)) continue;
-    if ((j == 1 || j == 2 || j == 4 || j == 5) && v >= 1) {
-      diag_error(a->value->loc, "%s must be below 1, got %g", key, v);
-      continue;
-    }
-    add_option(s, key, number_text(s, v), a->value->loc);
+    hyper_setting(s, r, k, a->value, a->name ? a->name_loc : a->value->loc, set, set_at);
   }
+}
+
+bool sema_train_rule(Sema *s, const AstProgram *p, const AstRule **rule, Module **where) {
+  *rule = NULL;
+  for (int i = 0; i < p->ntrain; i++) {
+    const AstTrainEntry *t = &p->train[i];
+    if (strcmp(t->key, "optimizer") != 0) continue;
+    const AstExpr *e = t->value;
+    if (e->kind == AST_NAME)
+      *rule = sema_find_rule(s, e->module, e->name, e->loc, where);
+    else if (e->kind == AST_CALL)
+      *rule = sema_find_rule(s, e->call.callee_module, e->call.callee, e->call.callee_loc, where);
+    else
+      diag_error(e->loc, "'optimizer' names an optimizer, e.g. rmsprop(lr: 0.001)");
+    return *rule != NULL;
+  }
+  return true;
 }
 
 /* schedule = cosine | step(step_size: 2, gamma: 0.5) | ... */
@@ -185,35 +206,47 @@ typedef enum { T_DATA, T_OPTIMIZER, T_SCHEDULE, T_INT, T_COUNT, T_NUMBER, T_FRAC
 static const struct { const char *key; TrainKind kind; const char *option; } train_keys[] = {
     {"data", T_DATA, "data"},           {"validate", T_DATA, "val"},          {"val", T_DATA, "val"},
     {"optimizer", T_OPTIMIZER, NULL},  {"schedule", T_SCHEDULE, NULL},       {"batch", T_BATCH, "batch"},
-    {"epochs", T_COUNT, "epochs"},     {"seed", T_INT, "seed"},              {"lr", T_NUMBER, "lr"},
-    {"momentum", T_FRACTION, "momentum"}, {"weight_decay", T_NUMBER, "weight_decay"}, {"l1", T_NUMBER, "l1"},
+    {"epochs", T_COUNT, "epochs"},     {"seed", T_INT, "seed"},
     {"clip_norm", T_NUMBER, "clip_norm"}, {"accumulate", T_COUNT, "accumulate"}, {"patience", T_COUNT, "patience"},
     {"val_split", T_FRACTION, "val_split"}, {"warmup", T_INT, "warmup"},
 };
 
-void sema_train_block(Sema *s, const AstProgram *p) {
+void sema_train_block(Sema *s, const AstProgram *p, bool named) {
+  /* the rule the block's settings are for: the one it names, or the default */
+  const Rule *rule = s->g->nrules ? &s->g->rules[0] : NULL;
+  uint64_t set = 0;
+  SrcLoc set_at[RULE_MAX_HYPERS];
   for (int i = 0; i < p->ntrain; i++) {
     const AstTrainEntry *t = &p->train[i];
     int k = -1;
     for (size_t j = 0; j < sizeof train_keys / sizeof *train_keys; j++)
       if (strcmp(t->key, train_keys[j].key) == 0) k = (int)j;
-    if (k < 0) {
-      diag_error(t->key_loc, "unknown train setting '%s'; expected data, validate, optimizer, schedule, batch, "
-                             "epochs, seed, lr, momentum, weight_decay, l1, clip_norm, accumulate, patience, "
-                             "val_split or warmup", t->key);
+    int h = k < 0 ? find_hyper(rule, t->key) : -1;
+    if (h >= 0) { /* lr = 0.01 on its own: a setting of the rule */
+      hyper_setting(s, rule, h, t->value, t->key_loc, &set, set_at);
       continue;
     }
-    for (int j = 0; j < i; j++)
+    if (k < 0) {
+      const char *hint = rule ? arena_printf(s->arena, ", or a setting of optimizer '%s' (%s)", rule->name,
+                                             hyper_names(s, rule))
+                              : "";
+      diag_error(t->key_loc, "unknown train setting '%s'; expected data, validate, optimizer, schedule, batch, "
+                             "epochs, seed, clip_norm, accumulate, patience, val_split or warmup%s", t->key, hint);
+      continue;
+    }
+    bool twice = false;
+    for (int j = 0; j < i && !twice; j++)
       if (strcmp(p->train[j].key, t->key) == 0) {
         diag_error(t->key_loc, "'%s' is set twice in the train block", t->key);
         diag_note(p->train[j].key_loc, "first set here");
-        break; /* still check the value, to report its errors too */
+        twice = true; /* still check the value, to report its errors too */
       }
+    if (twice && train_keys[k].kind == T_OPTIMIZER) continue; /* its settings are another rule's */
     const char *opt = train_keys[k].option;
     double v;
     switch (train_keys[k].kind) {
     case T_DATA: data_entry(s, p, t, opt); break;
-    case T_OPTIMIZER: optimizer_entry(s, t); break;
+    case T_OPTIMIZER: optimizer_entry(s, t, named ? rule : NULL, &set, set_at); break;
     case T_SCHEDULE: schedule_entry(s, t); break;
     case T_BATCH:
       if (t->value->kind == AST_NAME && strcmp(t->value->name, "all") == 0) {

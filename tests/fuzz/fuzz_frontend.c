@@ -1,8 +1,9 @@
 /* fuzz_frontend.c: libFuzzer harness for the front and middle end of nnc.
  *
  * The input is a model file's text. It goes the way `nnc --emit=plan` takes it: parse;
- * if that succeeds, sema (with the stdlib on the import path, so `import nn` works),
- * autodiff, dead-code elimination, the memory plan, and the graph and plan dumps. Every
+ * if that succeeds, sema (with the stdlib on the import path, so `import nn` works, and
+ * the update rules the program trains with), autodiff, dead-code elimination, the memory
+ * plan, and the graph, plan and rule dumps, with each rule's zero-gradient variants. Every
  * outcome is fine except a crash, a sanitizer report, a leak or an internal error
  * (nnc_unreachable aborts). Diagnostics go to /dev/null; everything is freed each run.
  *
@@ -44,6 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       ir_print(g, false, &plan, devnull);
       plan_print(g, &plan, devnull);
       plan_free(&plan);
+      for (int i = 0; i < g->nrules; i++) {
+        rule_print(&g->rules[i], devnull);
+        for (int v = 0; v < g->rules[i].nvariants; v++) {
+          RuleVariant z = rule_zero_gradient(&g->rules[i], &g->rules[i].variant[v]);
+          graph_free(z.g);
+          free(z.state);
+        }
+      }
       graph_free(g);
     }
   }

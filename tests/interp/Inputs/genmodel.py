@@ -11,7 +11,7 @@ shaped to broadcast within a sample, parameters against batched values), reducti
 every axis or all of them, matmuls in each orientation the language has, products of two
 parameters and a parameter used twice (tied weights), the last-axis
 family, indexing by the label, transpose, reshape and flatten, and comparisons of input
-data as masks. Arguments are kept in the domain of log, sqrt, / and ^ by construction
+data as masks and as where's condition. Arguments are kept in the domain of log, sqrt, / and ^ by construction
 (log(1 + v * v), sqrt(abs(v) + 0.5), ...) and values stay O(1) through tanh and sigmoid,
 so that every model has a finite loss and finite differences mean something. The loss
 sums every binding (so none is unused) and depends on every parameter.
@@ -201,6 +201,9 @@ class Gen:
         c = self.r.choice(["(%s > 0.5)", "(%s >= 0.3)", "(%s < 0.6)", "(%s <= 0.4)", "(%s != 0.5)", "(%s == %s)"])
         c = c.replace("%s", u[0])
         out = self.broadcast(v[1], u[1])
+        if self.r.random() < 0.3:  # where: the data picks v or a parameter
+            p = self.param(self.compatible_shape(out))
+            return self.bind("where(%s, %s, %s)" % (c, v[0], p[0]), out, True, True, dup=out != v[1])
         return self.bind("%s * %s" % (v[0], c), out, v[2], True, dup=v[2] and out != v[1])
 
     def operand(self):
