@@ -413,13 +413,14 @@ static LLVMValueRef elementwise_body(Cg *cg, NodeId id) {
   return fn;
 }
 
-/* The current function's env, stored once at the top of its entry block. */
+/* The current function's env, stored once in its entry block, after the step's fields are
+ * loaded (the last of them is max_batch). */
 static LLVMValueRef function_env(Cg *cg) {
   if (cg->env) return cg->env;
   LLVMTypeRef et = env_type(cg);
   cg->env = cg_entry_alloca(cg, et, "env");
   LLVMBuilderRef eb = LLVMCreateBuilderInContext(cg->ctx);
-  LLVMValueRef after = LLVMGetNextInstruction(cg->env);
+  LLVMValueRef after = LLVMGetNextInstruction(cg->max_batch);
   if (after)
     LLVMPositionBuilderBefore(eb, after);
   else
@@ -813,6 +814,7 @@ void begin_function(Cg *cg, const char *name, LLVMTypeRef ty) {
   LLVMPositionBuilderAtEnd(cg->b, entry);
   memset(cg->base, 0, cg->g->count * sizeof(LLVMValueRef));
   cg->env = NULL;
+  cg->rule_scal = NULL;
 }
 
 void emit_nodes(Cg *cg, bool *need) {
@@ -832,70 +834,63 @@ void store_metrics(Cg *cg, LLVMValueRef metrics) {
     LLVMBuildStore(cg->b, scalar_result(cg, cg->g->metrics[i].node), gep(cg, metrics, i64c(cg, i)));
 }
 
-/* Starts an entry point whose parameters are named by `roles`: 'p' params, 'g' grads,
- * 'i' inputs, 'm' metrics, 'o' outputs, 'a' arena, 'b' batch, 'x' max_batch. */
-static LLVMValueRef begin_entry(Cg *cg, const char *name, const char *roles, bool returns_loss) {
-  LLVMTypeRef args[8];
-  int n = (int)strlen(roles);
-  for (int k = 0; k < n; k++) args[k] = roles[k] == 'b' || roles[k] == 'x' ? cg->i64 : cg->ptr;
-  LLVMTypeRef ret = returns_loss ? cg->f32 : LLVMVoidTypeInContext(cg->ctx);
-  begin_function(cg, name, LLVMFunctionType(ret, args, (unsigned)n, false));
-  LLVMValueRef other = NULL;
-  cg->grads = NULL;
-  for (int k = 0; k < n; k++) {
-    LLVMValueRef v = LLVMGetParam(cg->fn, (unsigned)k);
-    switch (roles[k]) {
-    case 'p': cg->params = v; break;
-    case 'g': cg->grads = v; break;
-    case 'i': cg->inputs = v; break;
-    case 'a': cg->arena = v; break;
-    case 'b': cg->batch = v; break;
-    case 'x': cg->max_batch = v; break;
-    default: other = v; break; /* metrics or outputs */
-    }
-  }
-  return other;
+/* nnrt_step, field by field as runtime/nnrt.h declares it (codegen_desc.c checks the
+ * offsets against the C compiler's). */
+LLVMTypeRef cg_step_type(Cg *cg) {
+  if (cg->step_ty) return cg->step_ty;
+  LLVMTypeRef f[STEP_FIELDS];
+  for (int i = 0; i < STEP_FIELDS; i++)
+    f[i] = i >= STEP_BATCH && i <= STEP_SEED ? cg->i64 : i >= STEP_RULE ? cg->i32 : cg->ptr;
+  cg->step_ty = LLVMStructCreateNamed(cg->ctx, "nnrt_step");
+  LLVMStructSetBody(cg->step_ty, f, STEP_FIELDS, false);
+  return cg->step_ty;
 }
 
-/* float train_step(params, grads, inputs, metrics, arena, batch, max_batch) */
-static void emit_train_step(Cg *cg) {
-  const Graph *g = cg->g;
-  LLVMValueRef metrics = begin_entry(cg, "nnc_train_step", "pgimabx", true);
-  bool *need = calloc(g->count, sizeof(bool));
-  mark(g, g->loss, need);
-  for (int i = 0; i < g->nmetrics; i++) mark(g, g->metrics[i].node, need);
-  for (int i = 0; i < g->nparams; i++) mark(g, g->params[i].grad, need);
-  emit_nodes(cg, need);
-  for (int i = 0; i < g->nparams; i++) {
-    NodeId gr = g->params[i].grad;
-    if (cg->plan.loc[gr].kind == LOC_GRAD && cg->plan.loc[gr].index == i) continue;
-    emit_copy(cg, gep(cg, cg->grads, i64c(cg, g->params[i].offset)), g->params[i].shape, gr);
-  }
-  store_metrics(cg, metrics);
-  LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
-  free(need);
-  cg->train_step = cg->fn;
+LLVMValueRef cg_step_field(Cg *cg, unsigned field) {
+  LLVMTypeRef ty = LLVMStructGetTypeAtIndex(cg_step_type(cg), field);
+  return LLVMBuildLoad2(cg->b, ty, LLVMBuildStructGEP2(cg->b, cg_step_type(cg), cg->step, field, ""), "");
 }
 
-/* float evaluate(params, inputs, metrics, arena, batch, max_batch) */
-static void emit_evaluate(Cg *cg) {
-  const Graph *g = cg->g;
-  LLVMValueRef metrics = begin_entry(cg, "nnc_evaluate", "pimabx", true);
+void cg_begin_entry(Cg *cg, const char *name, const Graph *g, const Plan *plan) {
+  if (cg->g != g) { /* a graph of its own: its own buffers and loop functions */
+    free(cg->base);
+    free(cg->elementwise_fn);
+    cg->base = calloc(g->count, sizeof *cg->base);
+    cg->elementwise_fn = calloc(g->count, sizeof *cg->elementwise_fn);
+    if (!cg->base || !cg->elementwise_fn) nnc_unreachable("out of memory");
+  }
+  cg->g = g;
+  cg->plan = *plan;
+  begin_function(cg, name, LLVMFunctionType(cg->f32, &cg->ptr, 1, false));
+  cg->step = LLVMGetParam(cg->fn, 0);
+  cg->params = cg_step_field(cg, STEP_PARAMS);
+  cg->grads = cg_step_field(cg, STEP_GRADS);
+  cg->inputs = cg_step_field(cg, STEP_INPUTS);
+  cg->arena = cg_step_field(cg, STEP_ARENA);
+  cg->batch = cg_step_field(cg, STEP_BATCH);
+  cg->max_batch = cg_step_field(cg, STEP_MAX_BATCH);
+}
+
+/* float evaluate(step): the loss and the metrics */
+static void emit_evaluate(Cg *cg, const Graph *g, const Plan *plan) {
+  cg_begin_entry(cg, "nnc_evaluate", g, plan);
   bool *need = calloc(g->count, sizeof(bool));
+  if (!need) nnc_unreachable("out of memory");
   mark(g, g->loss, need);
   for (int i = 0; i < g->nmetrics; i++) mark(g, g->metrics[i].node, need);
   emit_nodes(cg, need);
-  store_metrics(cg, metrics);
+  store_metrics(cg, cg_step_field(cg, STEP_METRICS));
   LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
   free(need);
   cg->evaluate = cg->fn;
 }
 
-/* void predict(params, inputs, outputs, arena, batch, max_batch) */
-static void emit_predict(Cg *cg) {
-  const Graph *g = cg->g;
-  LLVMValueRef outputs = begin_entry(cg, "nnc_predict", "pioabx", false);
+/* float predict(step): the outputs */
+static void emit_predict(Cg *cg, const Graph *g, const Plan *plan) {
+  cg_begin_entry(cg, "nnc_predict", g, plan);
+  LLVMValueRef outputs = cg_step_field(cg, STEP_OUTPUTS);
   bool *need = calloc(g->count, sizeof(bool));
+  if (!need) nnc_unreachable("out of memory");
   for (int i = 0; i < g->noutputs; i++) mark(g, g->outputs[i].node, need);
   emit_nodes(cg, need);
   for (int i = 0; i < g->noutputs; i++) {
@@ -905,7 +900,7 @@ static void emit_predict(Cg *cg) {
     s.batched = true; /* every output is per sample, even one that is constant over the batch */
     emit_copy(cg, dst, s, g->outputs[i].node);
   }
-  LLVMBuildRetVoid(cg->b);
+  LLVMBuildRet(cg->b, f32c(cg, 0));
   free(need);
   cg->predict = cg->fn;
 }
@@ -946,10 +941,31 @@ static bool init_target(Cg *cg) {
   return true;
 }
 
+/* One mode of the model, planned alone. */
+typedef struct Mode {
+  Graph *g;
+  Plan plan;
+} Mode;
+
+static void mode_new(Cg *cg, Mode *m, const Graph *g, unsigned roots) {
+  m->g = pass_subset(g, roots);
+  plan_build(m->g, &m->plan);
+  if (m->plan.arena_fixed > cg->arena_fixed) cg->arena_fixed = m->plan.arena_fixed;
+  if (m->plan.arena_per_sample > cg->arena_per_sample) cg->arena_per_sample = m->plan.arena_per_sample;
+}
+
+static void mode_free(Mode *m) {
+  plan_free(&m->plan);
+  graph_free(m->g);
+}
+
 CgContext *cg_build(const Graph *g, const CgOptions *opts) {
   Cg *cg = calloc(1, sizeof *cg);
   if (!cg) nnc_unreachable("out of memory");
-  cg->g = g;
+  cg->full = g;
+  for (int i = 0; i < g->nparams; i++)
+    if (g->params[i].offset + shape_size(g->params[i].shape) > cg->full_param_floats)
+      cg->full_param_floats = g->params[i].offset + shape_size(g->params[i].shape);
   cg->opts = *opts;
   cg->ctx = LLVMContextCreate();
   cg->mod = LLVMModuleCreateWithNameInContext(g->model_name, cg->ctx);
@@ -964,10 +980,6 @@ CgContext *cg_build(const Graph *g, const CgOptions *opts) {
     cg_free(cg);
     return NULL;
   }
-  plan_build(g, &cg->plan);
-  cg->base = calloc(g->count, sizeof(LLVMValueRef));
-  cg->elementwise_fn = calloc(g->count, sizeof(LLVMValueRef));
-  if (!cg->base || !cg->elementwise_fn) nnc_unreachable("out of memory");
   LLVMTypeRef sgemm_args[14] = {cg->i32, cg->i32, cg->i32, cg->i32, cg->i32, cg->i32, cg->f32,
                                 cg->ptr, cg->i32, cg->ptr, cg->i32, cg->f32, cg->ptr, cg->i32};
   cg->sgemm_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemm_args, 14, false);
@@ -976,11 +988,21 @@ CgContext *cg_build(const Graph *g, const CgOptions *opts) {
                                 cg->i32, cg->ptr, cg->i32, cg->f32, cg->ptr, cg->i32};
   cg->sgemv_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemv_args, 12, false);
   cg->sgemv = LLVMAddFunction(cg->mod, "cblas_sgemv", cg->sgemv_ty);
-  emit_train_step(cg);
-  emit_evaluate(cg);
-  emit_predict(cg);
-  cg_emit_train_update(cg);
+  /* each mode of the model is its own graph with its own plan: training (the loss, the
+   * metrics, the gradients), evaluation (the loss, the metrics) and prediction */
+  Mode train, eval, predict;
+  mode_new(cg, &train, g, SUBSET_LOSS | SUBSET_METRICS | SUBSET_GRADS);
+  mode_new(cg, &eval, g, SUBSET_LOSS | SUBSET_METRICS);
+  mode_new(cg, &predict, g, SUBSET_OUTPUTS);
+  cg_emit_rules(cg);
+  cg_emit_training(cg, train.g, &train.plan);
+  emit_evaluate(cg, eval.g, &eval.plan);
+  emit_predict(cg, predict.g, &predict.plan);
   cg_emit_descriptor(cg);
+  cg->g = NULL;
+  mode_free(&train);
+  mode_free(&eval);
+  mode_free(&predict);
   char *msg = NULL;
   if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
     fprintf(stderr, "%s", msg);
@@ -998,9 +1020,9 @@ void cg_free(CgContext *cg) {
   if (cg->mod) LLVMDisposeModule(cg->mod);
   if (cg->tm) LLVMDisposeTargetMachine(cg->tm);
   if (cg->ctx) LLVMContextDispose(cg->ctx);
-  plan_free(&cg->plan);
   free(cg->base);
   free(cg->elementwise_fn);
+  free(cg->rule_code);
   free(cg);
 }
 

@@ -271,7 +271,8 @@ void cg_parallel_call(Cg *cg, LLVMValueRef body, LLVMValueRef ctx, LLVMValueRef 
   LLVMBuildCall2(cg->b, pty, pf, (LLVMValueRef[]){body, ctx, n}, 3, "");
   LLVMBuildBr(cg->b, done);
   LLVMPositionBuilderAtEnd(cg->b, one);
-  LLVMBuildCall2(cg->b, LLVMGlobalGetValueType(body), body, (LLVMValueRef[]){ctx, i64c(cg, 0), n}, 3, "");
+  LLVMTypeRef bty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
+  LLVMBuildCall2(cg->b, bty, body, (LLVMValueRef[]){ctx, i64c(cg, 0), n}, 3, "");
   LLVMBuildBr(cg->b, done);
   LLVMPositionBuilderAtEnd(cg->b, done);
 }

@@ -14,32 +14,49 @@ typedef struct GemmTarget {
   int mr, nv; /* the micro-tile: mr rows by nv vectors */
 } GemmTarget;
 
+/* One variant of an update rule, lowered (codegen_rule.c). */
+typedef struct RuleCode {
+  LLVMValueRef scalars, flat, zero, rows, split; /* zero, rows, split: elementwise rules only */
+  int nscal;                                     /* floats the scalars helper writes */
+  bool elementwise; /* no whole-tensor reductions: split exists */
+  bool rowwise;     /* zero and rows exist */
+} RuleCode;
+
 struct CgContext {
-  const Graph *g;
+  const Graph *full; /* the whole model: its tables, its rules */
+  int64_t full_param_floats;
   CgOptions opts;
-  Plan plan;
   LLVMContextRef ctx;
   LLVMModuleRef mod;
   LLVMBuilderRef b;
   LLVMTargetMachineRef tm;
   LLVMTypeRef f32, f64, i32, i64, ptr;
-  LLVMTypeRef sgemm_ty, sgemv_ty, update_fn_ty, rows_fn_ty;
-  LLVMValueRef update_fn[5];      /* nnc_update_<kind>, by nnrt_update_kind */
-  LLVMValueRef zero_update_fn[5]; /* nnc_update_<kind>_zero: the same by a zero gradient */
-  LLVMValueRef split_update_fn[5]; /* nnc_update_<kind>_split: a range of it, for the threads */
-  LLVMValueRef rows_fn[5];        /* nnc_rows_<kind>: a row of an outer product's update */
+  LLVMTypeRef sgemm_ty, sgemv_ty, step_ty;
+  LLVMTypeRef rule_flat_ty, rule_zero_ty, rule_rows_ty, rule_scalars_ty, outer_row_ty;
+  RuleCode (*rule_code)[2]; /* [rule][variant] */
+  int rule_nscal;           /* the most scalars a variant has */
+  LLVMValueRef rule_pick;   /* nnc_rule_pick: the table entry of the run's rule variant */
+  LLVMTypeRef rule_pick_ty;
+  LLVMValueRef rule_scal;   /* the current function's array for a rule's scalars, or NULL */
+  LLVMValueRef outer_row;   /* nnc_outer_row: one row of x^T dy (codegen_update.c) */
   LLVMValueRef sgemm, sgemv;
   GemmTarget gemm;
   LLVMValueRef gemm_fn[9][4]; /* nnc_gemm_<mr>x<nv>, made on first use */
-  LLVMValueRef train_step, evaluate, predict, train_update; /* the finished entry points */
+  LLVMValueRef train, gradient, apply_update, evaluate, predict; /* the finished entry points */
+  int64_t arena_fixed, arena_per_sample; /* the largest of the entry points' plans */
+
+  /* the graph of the function being emitted (one mode of the model) and its plan */
+  const Graph *g;
+  Plan plan;
+  LLVMValueRef *elementwise_fn; /* per node of g: its outlined loop, or NULL */
 
   /* the function being emitted */
   LLVMValueRef fn;
+  LLVMValueRef step; /* its nnrt_step */
   LLVMValueRef params, grads, inputs, arena, batch, max_batch, batch_f;
   LLVMValueRef *base; /* per node: its buffer's address in this function, or NULL */
   LLVMValueRef env;   /* the function's {params, grads, inputs, arena, batch, max_batch}
                          for outlined elementwise loops, made on first use, or NULL */
-  LLVMValueRef *elementwise_fn; /* per node: its outlined loop (any entry point's), or NULL */
 };
 typedef struct CgContext Cg;
 
@@ -107,8 +124,37 @@ LLVMValueRef scalar_result(Cg *cg, NodeId id);
  * blocks at the builder's position in cg->fn. */
 LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s);
 
-/* codegen_update.c: emits nnc_train_update (and the update helpers it calls). */
-void cg_emit_train_update(Cg *cg);
+/* codegen_rule.c: every rule's helpers, and calls of them. */
+void cg_emit_rules(Cg *cg);
+LLVMTypeRef cg_rule_split_ctx(Cg *cg);
+/* The run's rule, looked up at the builder's position: the helpers of its variant (the one
+ * its hyperparameters pick) as pointers, and its scalars for a parameter of n elements,
+ * computed into scal. */
+typedef struct RuleCall {
+  LLVMValueRef scalars, flat, zero, rows, split;
+  LLVMValueRef elementwise; /* i1: zero and rows exist */
+  LLVMValueRef splittable;  /* i1: split exists */
+  LLVMValueRef scal;
+} RuleCall;
+RuleCall cg_rule_pick(Cg *cg, LLVMValueRef rule, LLVMValueRef hyper, LLVMValueRef step, LLVMValueRef epoch,
+                      LLVMValueRef n);
+/* The rule's flat update of n elements (split across the threads when it is large). */
+void cg_rule_flat(Cg *cg, const RuleCall *c, LLVMValueRef w, LLVMValueRef st, LLVMValueRef g, int64_t n,
+                  LLVMValueRef bad);
+
+/* codegen.c: the step context's fields (nnrt_step) */
+enum {
+  STEP_PARAMS, STEP_GRADS, STEP_STATE, STEP_BUFFERS, STEP_INPUTS, STEP_OUTPUTS, STEP_METRICS, STEP_ARENA,
+  STEP_BATCH, STEP_MAX_BATCH, STEP_STEP, STEP_EPOCH, STEP_SEED, STEP_HYPER, STEP_RULE, STEP_NONFINITE, STEP_FIELDS
+};
+LLVMTypeRef cg_step_type(Cg *cg);
+LLVMValueRef cg_step_field(Cg *cg, unsigned field); /* loaded from the current function's step */
+/* Starts entry point `name`, float (nnrt_step *), on graph g with plan: loads the fields
+ * the node code reads. */
+void cg_begin_entry(Cg *cg, const char *name, const Graph *g, const Plan *plan);
+
+/* codegen_update.c: the entry points that train: train, gradient, apply_update. */
+void cg_emit_training(Cg *cg, const Graph *g, const Plan *plan);
 
 /* codegen_desc.c: emits `const nnrt_model_desc nnrt_model`, laid out as runtime/nnrt.h
  * declares it. */

@@ -1,13 +1,16 @@
-/* codegen_update.c: train_update, the step with the optimizer update applied in place.
+/* codegen_update.c: the entry points that train: train, gradient and apply_update.
  *
- * sgd, momentum, the seed's nesterov and plain RMSprop are emitted as update loops (one
- * internal function per kind, in the runtime's order of float operations, so that both
- * paths train identically), called on each parameter after every node has read it. A
- * dense layer's weight gradient at small batches is an outer product x^T dy, which is
- * never formed: each row is made and consumed by the update at once, and a row whose x
- * is zero takes the update by a zero gradient, in the shadow of a full row's (the divider
- * bounds RMSprop; on AVX-512 one vector in four takes its square root off the divider,
- * codegen_sqrt.c). Large updates are split across the runtime's threads.
+ * train is the step with the update rule applied to every parameter, in the order the
+ * plan gives (after every read of what each update overwrites). A dense layer's weight
+ * gradient at small batches is an outer product x^T dy, which train never forms: each of
+ * its rows is made and consumed by the rule's rows helper at once (codegen_rule.c), so the
+ * weights are read and written once per step, and a row whose x is zero (half of
+ * Fashion-MNIST's pixels at batch 1) takes the update by a zero gradient, in the shadow of
+ * a full row's. gradient is the same step that writes the gradient instead, computing every
+ * product exactly as train does (the same row sums at small batches, the same GEMM at large
+ * ones), and apply_update is the rule on that gradient, through the same helpers: so
+ * train and gradient + apply_update leave the same bits, at every batch size, and the
+ * runtime can clip or accumulate the whole gradient in between.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,295 +18,10 @@
 
 #include "codegen_internal.h"
 
-/* The update's scalars (splat when it is emitted on vectors of ty) */
-typedef struct Update {
-  LLVMValueRef lr, momentum, rho, eps, wd;
-  LLVMValueRef has_wd; /* i1: wd != 0 */
-  LLVMTypeRef ty;      /* f32, or <16 x f32> */
-  bool exact_sqrt;     /* RMSprop's square root by cg_exact_sqrt16, off the divider */
-} Update;
-
-static LLVMValueRef uconst(Cg *cg, const Update *u, double v) { return cg_fconst(cg, u->ty, v); }
-
-/* Loads and stores of floats (or of vectors of them at a float's alignment). */
-static LLVMValueRef uload(Cg *cg, const Update *u, LLVMValueRef p) {
-  LLVMValueRef v = LLVMBuildLoad2(cg->b, u->ty, p, "");
-  LLVMSetAlignment(v, 4);
-  return v;
-}
-static void ustore(Cg *cg, LLVMValueRef v, LLVMValueRef p) { LLVMSetAlignment(LLVMBuildStore(cg->b, v, p), 4); }
-
-static LLVMValueRef usqrt(Cg *cg, const Update *u, LLVMValueRef x) {
-  return u->exact_sqrt ? cg_exact_sqrt16(cg, x) : intrinsic_of(cg, "llvm.sqrt", u->ty, &x, 1);
-}
-
-/* One parameter element's update, in the runtime's order of float operations (optim.c):
- * g += wd*w (L2, when wd != 0), then the rule of `kind`. g == NULL is the update by a
- * gradient known to be zero with wd == 0: the same rule with g = +0, minus the work that
- * cannot change anything (sgd's step, RMSprop's step of lr*0/d, which leaves w as it is). */
-static void emit_update_elem(Cg *cg, const Update *u, int kind, LLVMValueRef wp, LLVMValueRef sp,
-                             LLVMValueRef g) {
-  LLVMBuilderRef b = cg->b;
-  bool zero = g == NULL;
-  if (zero && kind == 1) return;
-  LLVMValueRef w = NULL;
-  if (zero) {
-    g = uconst(cg, u, 0);
-  } else {
-    w = uload(cg, u, wp);
-    g = LLVMBuildSelect(b, u->has_wd, LLVMBuildFAdd(b, g, LLVMBuildFMul(b, u->wd, w, ""), ""), g, "g");
-  }
-  if (zero && kind != 4) w = uload(cg, u, wp);
-  LLVMValueRef nw;
-  switch (kind) {
-  case 1: /* sgd */
-    nw = LLVMBuildFSub(b, w, LLVMBuildFMul(b, u->lr, g, ""), "");
-    break;
-  case 2: { /* momentum */
-    LLVMValueRef v = LLVMBuildFAdd(b, LLVMBuildFMul(b, u->momentum, uload(cg, u, sp), ""), g, "v");
-    ustore(cg, v, sp);
-    nw = LLVMBuildFSub(b, w, LLVMBuildFMul(b, u->lr, v, ""), "");
-    break;
-  }
-  case 3: { /* nesterov, the seed's rule */
-    LLVMValueRef lg = LLVMBuildFMul(b, u->lr, g, "");
-    LLVMValueRef v = LLVMBuildFSub(b, LLVMBuildFMul(b, u->momentum, uload(cg, u, sp), ""), lg, "v");
-    ustore(cg, v, sp);
-    nw = LLVMBuildFSub(b, LLVMBuildFAdd(b, w, LLVMBuildFMul(b, u->momentum, v, ""), ""), lg, "");
-    break;
-  }
-  default: { /* rmsprop */
-    LLVMValueRef one_minus = LLVMBuildFSub(b, uconst(cg, u, 1), u->rho, "");
-    LLVMValueRef sq = zero ? g : LLVMBuildFMul(b, LLVMBuildFMul(b, one_minus, g, ""), g, "");
-    LLVMValueRef sv = LLVMBuildFAdd(b, LLVMBuildFMul(b, u->rho, uload(cg, u, sp), ""), sq, "s");
-    ustore(cg, sv, sp);
-    if (zero) return; /* w - (lr*0)/d == w */
-    LLVMValueRef d = LLVMBuildFAdd(b, usqrt(cg, u, sv), u->eps, "");
-    nw = LLVMBuildFSub(b, w, LLVMBuildFDiv(b, LLVMBuildFMul(b, u->lr, g, ""), d, ""), "");
-    break;
-  }
-  }
-  ustore(cg, nw, wp);
-}
-
-/* The update loops, one internal function per kind:
- *   void nnc_update_K(float *w, float *s, const float *g, int64_t n, const nnrt_update *u)
- * Every parameter's update calls one of them, so each loop is generated (and vectorised)
- * once rather than once per parameter and kind. */
-static LLVMTypeRef update_struct(Cg *cg) {
-  return LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->i32, cg->f32, cg->f32, cg->f32, cg->f32, cg->f32, cg->ptr},
-                                 7, false);
-}
-
-static LLVMValueRef load_field(Cg *cg, LLVMValueRef up, unsigned f) {
-  LLVMTypeRef ty = f == 0 ? cg->i32 : f == 6 ? cg->ptr : cg->f32;
-  return LLVMBuildLoad2(cg->b, ty, LLVMBuildStructGEP2(cg->b, update_struct(cg), up, f, ""), "");
-}
-
-static LLVMTypeRef update_ctx_type(Cg *cg) {
-  return LLVMStructTypeInContext(cg->ctx, (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->ptr}, 4, false);
-}
-
-/* The update's scalars from *up, splat to ty; has_wd: whether weight decay is on (an i1). */
-static Update make_update(Cg *cg, LLVMValueRef up, LLVMTypeRef ty, LLVMValueRef has_wd) {
-  return (Update){cg_splat(cg, load_field(cg, up, 1), ty), cg_splat(cg, load_field(cg, up, 2), ty),
-                  cg_splat(cg, load_field(cg, up, 3), ty), cg_splat(cg, load_field(cg, up, 4), ty),
-                  cg_splat(cg, load_field(cg, up, 5), ty), has_wd, ty, false};
-}
-
-/* An update loop's body at element (or vector) c. */
-typedef void UpdateBody(Cg *cg, const Update *u, LLVMValueRef c, const void *arg);
-
-/* body(c) for c in [0, n). RMSprop's (paired) on an AVX-512 target runs on groups of four
- * vectors, the last taking its square root by cg_exact_sqrt16 rather than from the divider
- * that the others' square roots and all four divisions occupy. (One in four: with W1's
- * rows streaming from L3 at batch 1, every other vector was slower than none, one in four
- * took the flagship from 13.18k to 13.64k samples/s, and groups of three or five, which
- * leave a 512-float row a tail, were slower again.) The last n % 64 run one by one. */
-enum { UPDATE_GROUP = 4 };
-static void emit_update_loop_wd(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef n, UpdateBody *body,
-                                const void *arg, LLVMValueRef has_wd) {
-  LLVMValueRef start = i64c(cg, 0);
-  if (paired && cg->gemm.width == 16) {
-    Update uv = make_update(cg, up, LLVMVectorType(cg->f32, 16), has_wd), us = uv;
-    us.exact_sqrt = true;
-    Loop l;
-    LLVMValueRef c = LLVMBuildMul(cg->b, loop_begin(cg, LLVMBuildUDiv(cg->b, n, i64c(cg, 16 * UPDATE_GROUP), ""), &l),
-                                  i64c(cg, 16 * UPDATE_GROUP), "");
-    for (int v = 0; v < UPDATE_GROUP; v++)
-      body(cg, v == UPDATE_GROUP - 1 ? &us : &uv, LLVMBuildAdd(cg->b, c, i64c(cg, 16 * v), ""), arg);
-    loop_end(cg, &l);
-    start = LLVMBuildSub(cg->b, n, LLVMBuildURem(cg->b, n, i64c(cg, 16 * UPDATE_GROUP), ""), "");
-  }
-  Update u = make_update(cg, up, cg->f32, has_wd);
-  Loop l;
-  LLVMValueRef t = loop_begin(cg, LLVMBuildSub(cg->b, n, start, ""), &l);
-  body(cg, &u, LLVMBuildAdd(cg->b, start, t, ""), arg);
-  loop_end(cg, &l);
-}
-
-/* ... for RMSprop once with weight decay and once without, so that the loop does not
- * test it for every vector (the other kinds' loops are cheap enough not to be doubled:
- * every copy adds to the compile time) */
-static void emit_update_loop(Cg *cg, LLVMValueRef up, bool paired, LLVMValueRef n, UpdateBody *body,
-                             const void *arg) {
-  LLVMTypeRef i1 = LLVMInt1TypeInContext(cg->ctx);
-  if (!paired) {
-    emit_update_loop_wd(cg, up, false, n, body, arg,
-                        LLVMBuildFCmp(cg->b, LLVMRealUNE, load_field(cg, up, 5), f32c(cg, 0), ""));
-    return;
-  }
-  LLVMBasicBlockRef bb[2], join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "updated");
-  for (int w = 0; w < 2; w++) bb[w] = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, w ? "with_wd" : "no_wd");
-  LLVMBuildCondBr(cg->b, LLVMBuildFCmp(cg->b, LLVMRealUNE, load_field(cg, up, 5), f32c(cg, 0), ""), bb[1], bb[0]);
-  for (int w = 0; w < 2; w++) {
-    LLVMPositionBuilderAtEnd(cg->b, bb[w]);
-    emit_update_loop_wd(cg, up, paired, n, body, arg, LLVMConstInt(i1, (unsigned long long)w, false));
-    LLVMBuildBr(cg->b, join);
-  }
-  LLVMPositionBuilderAtEnd(cg->b, join);
-}
-
-typedef struct FlatArgs {
-  int kind;
-  LLVMValueRef w, st, g; /* g NULL: by a zero gradient */
-} FlatArgs;
-
-static void flat_body(Cg *cg, const Update *u, LLVMValueRef c, const void *arg) {
-  const FlatArgs *a = arg;
-  emit_update_elem(cg, u, a->kind, gep(cg, a->w, c), gep(cg, a->st, c), a->g ? uload(cg, u, gep(cg, a->g, c)) : NULL);
-}
-
-static void emit_update_functions(Cg *cg) {
-  LLVMTypeRef args[5] = {cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->ptr};
-  cg->update_fn_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), args, 5, false);
-  static const char *const names[] = {NULL, "nnc_update_sgd", "nnc_update_momentum", "nnc_update_nesterov",
-                                      "nnc_update_rmsprop"};
-  LLVMValueRef saved_fn = cg->fn;
-  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
-  for (int v = 0; v < 8; v++) {
-    int k = v % 4 + 1;
-    bool zero = v >= 4;
-    char name[48];
-    snprintf(name, sizeof name, "%s%s", names[k], zero ? "_zero" : "");
-    LLVMValueRef fn = cg_helper(cg, name, cg->update_fn_ty);
-    cg->fn = fn;
-    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-    LLVMValueRef w = LLVMGetParam(fn, 0), st = LLVMGetParam(fn, 1), g = LLVMGetParam(fn, 2);
-    LLVMValueRef up = LLVMGetParam(fn, 4);
-    FlatArgs a = {k, w, st, zero ? NULL : g};
-    emit_update_loop(cg, up, k == 4 && !zero, LLVMGetParam(fn, 3), flat_body, &a);
-    LLVMBuildRetVoid(cg->b);
-    (zero ? cg->zero_update_fn : cg->update_fn)[k] = fn;
-    if (zero) continue;
-    /* nnc_update_K_split(ctx = {w, s, g, u}, lo, hi): elements lo..hi-1, for the threads */
-    LLVMTypeRef sty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), (LLVMTypeRef[]){cg->ptr, cg->i64, cg->i64}, 3, false);
-    snprintf(name, sizeof name, "%s_split", names[k]);
-    LLVMValueRef sfn = cg_helper(cg, name, sty);
-    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, sfn, "entry"));
-    LLVMTypeRef ct = update_ctx_type(cg);
-    LLVMValueRef ctx = LLVMGetParam(sfn, 0), lo = LLVMGetParam(sfn, 1), hi = LLVMGetParam(sfn, 2);
-    LLVMValueRef f[4];
-    for (unsigned j = 0; j < 4; j++) f[j] = LLVMBuildLoad2(cg->b, cg->ptr, LLVMBuildStructGEP2(cg->b, ct, ctx, j, ""), "");
-    LLVMBuildCall2(cg->b, cg->update_fn_ty, fn,
-                   (LLVMValueRef[]){gep(cg, f[0], lo), gep(cg, f[1], lo), gep(cg, f[2], lo),
-                                    LLVMBuildSub(cg->b, hi, lo, ""), f[3]},
-                   5, "");
-    LLVMBuildRetVoid(cg->b);
-    cg->split_update_fn[k] = sfn;
-  }
-  cg->fn = saved_fn;
-  if (saved_bb) LLVMPositionBuilderAtEnd(cg->b, saved_bb);
-}
-
-/* Updates of at least this many elements are split across the runtime's threads: RMSprop's
- * is bound by the divider (0.28 ns an element), 18 us at this size. */
-enum { PARALLEL_MIN_UPDATE = 1 << 16 };
-
-/* Calls the update function of the run-time kind on w[0..n), s[0..n), g[0..n); g == NULL:
- * by a zero gradient (wd == 0). */
-static void call_update(Cg *cg, LLVMValueRef kind, LLVMValueRef w, LLVMValueRef st, LLVMValueRef g,
-                        LLVMValueRef n, LLVMValueRef up) {
-  bool split = g && LLVMIsAConstantInt(n) && LLVMConstIntGetSExtValue(n) >= PARALLEL_MIN_UPDATE;
-  LLVMValueRef ctx = NULL;
-  if (split) {
-    LLVMTypeRef ct = update_ctx_type(cg);
-    ctx = cg_entry_alloca(cg, ct, "update_ctx");
-    LLVMValueRef vals[4] = {w, st, g, up};
-    for (unsigned i = 0; i < 4; i++) LLVMBuildStore(cg->b, vals[i], LLVMBuildStructGEP2(cg->b, ct, ctx, i, ""));
-  }
-  LLVMValueRef *fns = g ? cg->update_fn : cg->zero_update_fn;
-  if (!g) g = LLVMConstNull(cg->ptr);
-  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "updated");
-  LLVMValueRef sw = LLVMBuildSwitch(cg->b, kind, join, 4);
-  for (int k = 1; k <= 4; k++) {
-    LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "kind");
-    LLVMAddCase(sw, LLVMConstInt(cg->i32, (unsigned long long)k, false), bb);
-    LLVMPositionBuilderAtEnd(cg->b, bb);
-    if (split)
-      cg_parallel_call(cg, cg->split_update_fn[k], ctx, n, LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 1, false));
-    else
-      LLVMBuildCall2(cg->b, cg->update_fn_ty, fns[k], (LLVMValueRef[]){w, st, g, n, up}, 5, "");
-    LLVMBuildBr(cg->b, join);
-  }
-  LLVMPositionBuilderAtEnd(cg->b, join);
-}
-
-typedef struct RowArgs {
-  int kind, zero_rows;
-  const LLVMValueRef *p; /* nnc_rows_K's parameters */
-} RowArgs;
-
-/* row i's element c by scale * g[c], then rows j (and k) by zero */
-static void row_body(Cg *cg, const Update *u, LLVMValueRef c, const void *arg) {
-  const RowArgs *a = arg;
-  const LLVMValueRef *p = a->p;
-  LLVMValueRef gv = LLVMBuildFMul(cg->b, cg_splat(cg, p[3], u->ty), uload(cg, u, gep(cg, p[2], c)), "g");
-  emit_update_elem(cg, u, a->kind, gep(cg, p[0], c), gep(cg, p[1], c), gv);
-  for (int t = 0; t < a->zero_rows; t++)
-    emit_update_elem(cg, u, a->kind, gep(cg, p[4 + 2 * t], c), gep(cg, p[5 + 2 * t], c), NULL);
-}
-
-/* The row updates of the fused outer product, one internal function per kind:
- *   void nnc_rows_K(float *wi, float *si, const float *g, float scale, float *wj, float *sj,
- *                   float *wk, float *sk, int64_t n, const nnrt_update *u)
- * update row i by the gradient scale * g[0..n) and, when wj (and wk) are not NULL, rows j
- * (and k) by a zero gradient in the same loop: RMSprop's full update is bound by the
- * divider, and a zero row's decay (loads, a multiply, stores) then runs in its shadow
- * instead of in a pass of its own. */
-static void emit_row_update_functions(Cg *cg) {
-  LLVMTypeRef args[10] = {cg->ptr, cg->ptr, cg->ptr, cg->f32, cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->ptr};
-  cg->rows_fn_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), args, 10, false);
-  static const char *const names[] = {NULL, "nnc_rows_sgd", "nnc_rows_momentum", "nnc_rows_nesterov", "nnc_rows_rmsprop"};
-  LLVMValueRef saved_fn = cg->fn;
-  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
-  for (int k = 1; k <= 4; k++) {
-    LLVMValueRef fn = cg_helper(cg, names[k], cg->rows_fn_ty);
-    cg->fn = fn;
-    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-    LLVMValueRef p[10];
-    for (unsigned i = 0; i < 10; i++) p[i] = LLVMGetParam(fn, i);
-    LLVMBasicBlockRef bb[3];
-    for (int z = 0; z < 3; z++) bb[z] = LLVMAppendBasicBlockInContext(cg->ctx, fn, "zero_rows");
-    LLVMBasicBlockRef some = LLVMAppendBasicBlockInContext(cg->ctx, fn, "some");
-    LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p[4], ""), bb[0], some);
-    LLVMPositionBuilderAtEnd(cg->b, some);
-    LLVMBuildCondBr(cg->b, LLVMBuildIsNull(cg->b, p[6], ""), bb[1], bb[2]);
-    for (int z = 0; z < 3; z++) { /* with z zero rows */
-      LLVMPositionBuilderAtEnd(cg->b, bb[z]);
-      RowArgs a = {k, z, p};
-      emit_update_loop(cg, p[9], k == 4, p[8], row_body, &a);
-      LLVMBuildRetVoid(cg->b);
-    }
-    cg->rows_fn[k] = fn;
-  }
-  cg->fn = saved_fn;
-  if (saved_bb) LLVMPositionBuilderAtEnd(cg->b, saved_bb);
-}
-
 static LLVMValueRef load_i64(Cg *cg, LLVMValueRef p) { return LLVMBuildLoad2(cg->b, cg->i64, p, ""); }
 
 /* The row lists of the fused outer update hold i32 row numbers (at most 2^16 rows). */
+enum { OUTER_MAX_ROWS = 1 << 16, OUTER_MAX_BATCH = 4 };
 static LLVMValueRef row_at(Cg *cg, LLVMValueRef base, LLVMValueRef i) {
   return LLVMBuildInBoundsGEP2(cg->b, cg->i32, base, &i, 1, "");
 }
@@ -311,201 +29,353 @@ static LLVMValueRef load_row(Cg *cg, LLVMValueRef p) {
   return LLVMBuildSExt(cg->b, LLVMBuildLoad2(cg->b, cg->i32, p, ""), cg->i64, "");
 }
 
-/* The fused outer product: the gradient's row i is sum over rows r of x[r, i] * dy[r, :];
- * each is built (at batch 1: read as x[0, i] * dy[0, :] inside the update) and consumed at
- * once by the update, so the gradient never exists whole. A row whose x[:, i] is all zero
- * (half of Fashion-MNIST's pixels at batch 1) has a zero gradient: it takes the update by
- * zero, which skips RMSprop's square root and division, done with a nonzero row's full
- * update in one loop (one or two zero rows with each). The rows are first sorted into
- * the two kinds; the test sums |x| so that a NaN in x takes the full path. A zero row is
- * skipped even where dy holds an inf or a NaN (the full rule would make its gradient
- * NaN): by then the loss is not finite either, and the run stops on it. */
-static void emit_outer_update(Cg *cg, int param, NodeId mmid, LLVMValueRef kind, LLVMValueRef state,
-                              LLVMValueRef up) {
-  const GraphParam *p = &cg->g->params[param];
-  const Node *mm = graph_node(cg->g, mmid);
-  Shape dys = graph_node(cg->g, mm->in[1])->shape;
-  LLVMValueRef rows_a;
-  int64_t n, m = dys.dim[dys.rank - 1];
-  matrix_view(cg, graph_node(cg->g, mm->in[0])->shape, &rows_a, &n);
-  LLVMValueRef a = buffer(cg, mm->in[0]), dy = buffer(cg, mm->in[1]), mm_ = i64c(cg, m), nn = i64c(cg, n);
+/* void nnc_outer_row(a, dy, row, i, rows, n, m): row[0..m) = sum over r < rows of
+ * a[r * n + i] * dy[r * m + ..], the products added in order of r. Row i of x^T dy, the
+ * way both train and gradient form it at small batches. */
+static LLVMValueRef outer_row_fn(Cg *cg) {
+  if (cg->outer_row) return cg->outer_row;
+  LLVMValueRef saved_fn = cg->fn;
+  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(cg->b);
+  cg->outer_row_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx),
+                                      (LLVMTypeRef[]){cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->i64, cg->i64}, 7,
+                                      false);
+  LLVMValueRef fn = cg_helper(cg, "nnc_outer_row", cg->outer_row_ty);
+  cg->fn = fn;
   LLVMBuilderRef b = cg->b;
-  LLVMValueRef no_wd = LLVMBuildFCmp(b, LLVMRealOEQ, load_field(cg, up, 5), f32c(cg, 0), "");
-  LLVMValueRef full = cg_entry_alloca(cg, LLVMArrayType2(cg->i32, (uint64_t)n), "full_rows");
-  LLVMValueRef zero = cg_entry_alloca(cg, LLVMArrayType2(cg->i32, (uint64_t)n), "zero_rows");
-  LLVMValueRef nfull_p = cg_entry_alloca(cg, cg->i64, "nfull"), nzero_p = cg_entry_alloca(cg, cg->i64, "nzero");
-  LLVMBuildStore(b, i64c(cg, 0), nfull_p);
-  LLVMBuildStore(b, i64c(cg, 0), nzero_p);
-  LLVMBuildStore(b, LLVMConstInt(cg->i32, 0, false), zero); /* read (and discarded) when unpaired */
-
-  /* sort the rows */
-  Loop li, lz;
-  LLVMValueRef i = loop_begin(cg, nn, &li);
-  LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
-  LLVMValueRef rz = loop_begin(cg, rows_a, &lz);
-  LLVMValueRef acc = carried(cg, &lz, f32c(cg, 0), pre);
-  LLVMValueRef xa = LLVMBuildLoad2(b, cg->f32, gep(cg, a, LLVMBuildAdd(b, LLVMBuildMul(b, rz, nn, ""), i, "")), "");
-  LLVMValueRef acc2 = LLVMBuildFAdd(b, acc, intrinsic(cg, "llvm.fabs", &xa, 1), "");
-  loop_end_carry(cg, &lz, &acc, &acc2, 1);
-  LLVMValueRef is_zero = LLVMBuildAnd(b, no_wd, LLVMBuildFCmp(b, LLVMRealOEQ, acc, f32c(cg, 0), ""), "");
-  LLVMValueRef list = LLVMBuildSelect(b, is_zero, zero, full, "");
-  LLVMValueRef count_p = LLVMBuildSelect(b, is_zero, nzero_p, nfull_p, "");
-  LLVMValueRef count = load_i64(cg, count_p);
-  LLVMBuildStore(b, LLVMBuildTrunc(b, i, cg->i32, ""), row_at(cg, list, count));
-  LLVMBuildStore(b, LLVMBuildAdd(b, count, i64c(cg, 1), ""), count_p);
-  loop_end(cg, &li);
-  LLVMValueRef nfull = load_i64(cg, nfull_p), nzero = load_i64(cg, nzero_p);
-  LLVMValueRef off = i64c(cg, p->offset);
-  LLVMValueRef per = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, nzero, nfull, ""), i64c(cg, 2), i64c(cg, 1), "per");
-
-  /* the row function of the run's kind (1..4: train_update is only called with one),
-   * chosen once rather than switched on for every row */
-  LLVMValueRef rows_fn = cg->rows_fn[4];
-  for (int k = 3; k >= 1; k--)
-    rows_fn = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, kind, LLVMConstInt(cg->i32, (unsigned long long)k, false), ""),
-                              cg->rows_fn[k], rows_fn, "");
-
-  /* the full rows, each with a zero row while there are some */
-  Loop lf, lj, lr, lj2, lrest;
-  LLVMValueRef f = loop_begin(cg, nfull, &lf);
-  LLVMValueRef fi = load_row(cg, row_at(cg, full, f));
-  LLVMValueRef base = LLVMBuildAdd(b, off, LLVMBuildMul(b, fi, mm_, ""), "row");
-  LLVMBasicBlockRef one = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "one_row");
-  LLVMBasicBlockRef sum = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "sum_rows");
-  LLVMBasicBlockRef have = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "have_row");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, rows_a, i64c(cg, 1), ""), one, sum);
-  LLVMPositionBuilderAtEnd(b, one); /* batch 1: g = x[0, i] * dy[0, :], formed in the update */
-  LLVMValueRef x0 = LLVMBuildLoad2(b, cg->f32, gep(cg, a, fi), "");
-  LLVMBuildBr(b, have);
-  LLVMPositionBuilderAtEnd(b, sum); /* the row in the gradient buffer (L1-resident) */
-  LLVMValueRef row = gep(cg, cg->grads, base);
-  LLVMValueRef x0s = LLVMBuildLoad2(b, cg->f32, gep(cg, a, fi), "");
-  LLVMValueRef j = loop_begin(cg, mm_, &lj);
-  LLVMBuildStore(b, LLVMBuildFMul(b, x0s, LLVMBuildLoad2(b, cg->f32, gep(cg, dy, j), ""), ""), gep(cg, row, j));
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+  LLVMValueRef a = LLVMGetParam(fn, 0), dy = LLVMGetParam(fn, 1), row = LLVMGetParam(fn, 2), i = LLVMGetParam(fn, 3);
+  LLVMValueRef rows = LLVMGetParam(fn, 4), n = LLVMGetParam(fn, 5), m = LLVMGetParam(fn, 6);
+  Loop lj, lr, lj2;
+  LLVMValueRef x0 = LLVMBuildLoad2(b, cg->f32, gep(cg, a, i), "");
+  LLVMValueRef j = loop_begin(cg, m, &lj);
+  LLVMBuildStore(b, LLVMBuildFMul(b, x0, LLVMBuildLoad2(b, cg->f32, gep(cg, dy, j), ""), ""), gep(cg, row, j));
   loop_end(cg, &lj);
-  LLVMValueRef r = loop_begin(cg, LLVMBuildSub(b, rows_a, i64c(cg, 1), ""), &lr);
-  r = LLVMBuildAdd(b, r, i64c(cg, 1), "");
-  LLVMValueRef xr = LLVMBuildLoad2(b, cg->f32, gep(cg, a, LLVMBuildAdd(b, LLVMBuildMul(b, r, nn, ""), fi, "")), "");
-  LLVMValueRef dyr = gep(cg, dy, LLVMBuildMul(b, r, mm_, ""));
-  LLVMValueRef j2 = loop_begin(cg, mm_, &lj2);
+  LLVMValueRef r = LLVMBuildAdd(b, loop_begin(cg, LLVMBuildSub(b, rows, i64c(cg, 1), ""), &lr), i64c(cg, 1), "");
+  LLVMValueRef xr = LLVMBuildLoad2(b, cg->f32, gep(cg, a, LLVMBuildAdd(b, LLVMBuildMul(b, r, n, ""), i, "")), "");
+  LLVMValueRef dyr = gep(cg, dy, LLVMBuildMul(b, r, m, ""));
+  LLVMValueRef j2 = loop_begin(cg, m, &lj2);
   LLVMValueRef rp = gep(cg, row, j2);
   LLVMValueRef t = LLVMBuildFMul(b, xr, LLVMBuildLoad2(b, cg->f32, gep(cg, dyr, j2), ""), "");
   LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, cg->f32, rp, ""), t, ""), rp);
   loop_end(cg, &lj2);
   loop_end(cg, &lr);
+  LLVMBuildRetVoid(b);
+  cg->outer_row = fn;
+  cg->fn = saved_fn;
+  LLVMPositionBuilderAtEnd(b, saved_bb);
+  return fn;
+}
+
+/* A deferred product's shape: A is [rows, n] (x), dy is [rows, m]. */
+typedef struct Outer {
+  NodeId mm;
+  LLVMValueRef a, dy, rows, nn, mm_;
+  int64_t n, m;
+} Outer;
+
+static Outer outer_of(Cg *cg, NodeId mmid) {
+  const Node *mm = graph_node(cg->g, mmid);
+  Outer o = {mmid, buffer(cg, mm->in[0]), buffer(cg, mm->in[1]), NULL, NULL, NULL, 0, 0};
+  Shape dys = graph_node(cg->g, mm->in[1])->shape;
+  o.m = dys.dim[dys.rank - 1];
+  matrix_view(cg, graph_node(cg->g, mm->in[0])->shape, &o.rows, &o.n);
+  o.nn = i64c(cg, o.n);
+  o.mm_ = i64c(cg, o.m);
+  return o;
+}
+
+/* Whether the product is formed row by row (train: consumed row by row): few rows of x,
+ * and few enough columns for the fused update's row lists. The same test in every mode. */
+static LLVMValueRef row_by_row(Cg *cg, const Outer *o) {
+  if (o->n > OUTER_MAX_ROWS) return LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 0, false);
+  return LLVMBuildICmp(cg->b, LLVMIntSLE, o->rows, i64c(cg, OUTER_MAX_BATCH), "");
+}
+
+/* dst = x^T dy by rows (one nnc_outer_row each); dst holds n rows of m. */
+static void outer_rows(Cg *cg, const Outer *o, LLVMValueRef dst) {
+  LLVMValueRef fn = outer_row_fn(cg);
+  Loop l;
+  LLVMValueRef i = loop_begin(cg, o->nn, &l);
+  LLVMBuildCall2(cg->b, cg->outer_row_ty, fn,
+                 (LLVMValueRef[]){o->a, o->dy, gep(cg, dst, LLVMBuildMul(cg->b, i, o->mm_, "")), i, o->rows, o->nn, o->mm_},
+                 7, "");
+  loop_end(cg, &l);
+}
+
+/* The product into its buffer: by rows at small batches, one GEMM at large ones. */
+static void outer_gradient(Cg *cg, const Outer *o) {
+  LLVMBasicBlockRef small = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "outer_rows");
+  LLVMBasicBlockRef large = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "outer_gemm");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "outer_done");
+  LLVMBuildCondBr(cg->b, row_by_row(cg, o), small, large);
+  LLVMPositionBuilderAtEnd(cg->b, small);
+  outer_rows(cg, o, buffer(cg, o->mm));
+  LLVMBuildBr(cg->b, done);
+  LLVMPositionBuilderAtEnd(cg->b, large);
+  emit_matmul(cg, o->mm);
+  LLVMBuildBr(cg->b, done);
+  LLVMPositionBuilderAtEnd(cg->b, done);
+}
+
+/* ---- the update of one parameter ---------------------------------------------------------- */
+
+/* The rows of a deferred product, sorted by sort_rows. */
+typedef struct Rows {
+  const Outer *o;
+  LLVMValueRef full, zero, nfull, nzero, per;
+} Rows;
+
+/* The fused outer product: each full row made and consumed by the rule's rows helper (at
+ * batch 1: read as x[0, i] * dy[0, :] inside it; else summed into the gradient buffer's
+ * row, L1-resident, then read), with one or two zero rows in the same loop while there are
+ * any; the zero rows left over by the zero helper. A rule with whole-tensor reductions
+ * cannot go row by row: it gets the rows summed, then its flat update. */
+static void fused_rows(Cg *cg, const RuleCall *c, const Rows *s, const GraphParam *p, LLVMValueRef w, LLVMValueRef st,
+                       LLVMValueRef bad) {
+  const Outer *o = s->o;
+  LLVMBuilderRef b = cg->b;
+  LLVMValueRef off = i64c(cg, p->offset), stride = i64c(cg, cg->full_param_floats);
+  LLVMBasicBlockRef rowwise = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "rowwise");
+  LLVMBasicBlockRef whole = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "whole");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "rows_done");
+  LLVMBuildCondBr(b, c->elementwise, rowwise, whole);
+  LLVMPositionBuilderAtEnd(b, whole);
+  LLVMValueRef gw = gep(cg, cg->grads, off);
+  outer_rows(cg, o, gw);
+  cg_rule_flat(cg, c, w, st, gw, shape_size(p->shape), bad);
+  LLVMBuildBr(b, done);
+  LLVMPositionBuilderAtEnd(b, rowwise);
+  Loop lf, lrest;
+  LLVMValueRef f = loop_begin(cg, s->nfull, &lf);
+  LLVMValueRef fi = load_row(cg, row_at(cg, s->full, f));
+  LLVMValueRef at = LLVMBuildMul(b, fi, o->mm_, "row");
+  LLVMBasicBlockRef one = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "one_row");
+  LLVMBasicBlockRef sum = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "sum_rows");
+  LLVMBasicBlockRef have = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "have_row");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, o->rows, i64c(cg, 1), ""), one, sum);
+  LLVMPositionBuilderAtEnd(b, one);
+  LLVMValueRef x0 = LLVMBuildLoad2(b, cg->f32, gep(cg, o->a, fi), "");
+  LLVMBuildBr(b, have);
+  LLVMPositionBuilderAtEnd(b, sum);
+  LLVMValueRef row = gep(cg, cg->grads, LLVMBuildAdd(b, off, at, ""));
+  LLVMBuildCall2(b, cg->outer_row_ty, outer_row_fn(cg), (LLVMValueRef[]){o->a, o->dy, row, fi, o->rows, o->nn, o->mm_},
+                 7, "");
   LLVMBasicBlockRef sum_end = LLVMGetInsertBlock(b);
   LLVMBuildBr(b, have);
   LLVMPositionBuilderAtEnd(b, have);
   LLVMValueRef g = LLVMBuildPhi(b, cg->ptr, "g"), scale = LLVMBuildPhi(b, cg->f32, "scale");
-  LLVMAddIncoming(g, (LLVMValueRef[]){dy, row}, (LLVMBasicBlockRef[]){one, sum_end}, 2);
+  LLVMAddIncoming(g, (LLVMValueRef[]){o->dy, row}, (LLVMBasicBlockRef[]){one, sum_end}, 2);
   LLVMAddIncoming(scale, (LLVMValueRef[]){x0, f32c(cg, 1)}, (LLVMBasicBlockRef[]){one, sum_end}, 2);
-  /* its partners: zero rows per*f and per*f + 1 (per = 2 when the zero rows outnumber
-   * the full ones), while there are any */
-  LLVMValueRef null = LLVMConstNull(cg->ptr), wz[2], sz[2];
+  /* its partners: zero rows per*f and per*f + 1 (per = 2 when the zero rows outnumber the
+   * full ones), while there are any */
+  LLVMValueRef none = i64c(cg, -1), zoff[2];
   for (int t = 0; t < 2; t++) {
-    LLVMValueRef zf = LLVMBuildAdd(b, LLVMBuildMul(b, per, f, ""), i64c(cg, t), "");
-    LLVMValueRef paired = LLVMBuildICmp(b, LLVMIntSLT, zf, nzero, "");
-    if (t == 1) paired = LLVMBuildAnd(b, paired, LLVMBuildICmp(b, LLVMIntEQ, per, i64c(cg, 2), ""), "");
-    LLVMValueRef zi = load_row(cg, row_at(cg, zero, LLVMBuildSelect(b, paired, zf, i64c(cg, 0), "")));
-    LLVMValueRef zbase = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi, mm_, ""), "");
-    wz[t] = LLVMBuildSelect(b, paired, gep(cg, cg->params, zbase), null, "");
-    sz[t] = LLVMBuildSelect(b, paired, gep(cg, state, zbase), null, "");
+    LLVMValueRef zf = LLVMBuildAdd(b, LLVMBuildMul(b, s->per, f, ""), i64c(cg, t), "");
+    LLVMValueRef paired = LLVMBuildICmp(b, LLVMIntSLT, zf, s->nzero, "");
+    if (t == 1) paired = LLVMBuildAnd(b, paired, LLVMBuildICmp(b, LLVMIntEQ, s->per, i64c(cg, 2), ""), "");
+    LLVMValueRef zi = load_row(cg, row_at(cg, s->zero, LLVMBuildSelect(b, paired, zf, i64c(cg, 0), "")));
+    zoff[t] = LLVMBuildSelect(b, paired, LLVMBuildMul(b, zi, o->mm_, ""), none, "");
   }
-  wz[1] = LLVMBuildSelect(b, LLVMBuildIsNull(b, wz[0], ""), null, wz[1], ""); /* k only with j */
-  LLVMValueRef args[10] = {gep(cg, cg->params, base), gep(cg, state, base), g, scale, wz[0], sz[0], wz[1], sz[1], mm_, up};
-  LLVMBuildCall2(b, cg->rows_fn_ty, rows_fn, args, 10, "");
+  /* k only with j */
+  zoff[1] = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, zoff[0], i64c(cg, 0), ""), none, zoff[1], "");
+  LLVMBuildCall2(b, cg->rule_rows_ty, c->rows,
+                 (LLVMValueRef[]){w, st, stride, g, scale, at, zoff[0], zoff[1], o->mm_, c->scal, bad}, 11, "");
   loop_end(cg, &lf);
-
   /* zero rows left without a partner */
-  LLVMValueRef done_z = LLVMBuildMul(b, per, nfull, "");
-  LLVMValueRef left = LLVMBuildSub(b, nzero, done_z, "");
-  LLVMValueRef zr = loop_begin(cg, left, &lrest); /* runs only when nzero > per * nfull */
-  LLVMValueRef zi2 = load_row(cg, row_at(cg, zero, LLVMBuildAdd(b, done_z, zr, "")));
-  LLVMValueRef zb2 = LLVMBuildAdd(b, off, LLVMBuildMul(b, zi2, mm_, ""), "");
-  call_update(cg, kind, gep(cg, cg->params, zb2), gep(cg, state, zb2), NULL, mm_, up);
+  LLVMValueRef done_z = LLVMBuildMul(b, s->per, s->nfull, "");
+  LLVMValueRef zr = loop_begin(cg, LLVMBuildSub(b, s->nzero, done_z, ""), &lrest); /* only when nzero > per * nfull */
+  LLVMValueRef zat = LLVMBuildMul(b, load_row(cg, row_at(cg, s->zero, LLVMBuildAdd(b, done_z, zr, ""))), o->mm_, "");
+  LLVMBuildCall2(b, cg->rule_zero_ty, c->zero, (LLVMValueRef[]){gep(cg, w, zat), gep(cg, st, zat), stride, o->mm_, c->scal},
+                 5, "");
   loop_end(cg, &lrest);
+  LLVMBuildBr(b, done);
+  LLVMPositionBuilderAtEnd(b, done);
 }
 
-/* float train_update(params, grads, inputs, metrics, arena, batch, max_batch, update) */
-void cg_emit_train_update(Cg *cg) {
-  const Graph *g = cg->g;
-  emit_update_functions(cg);
-  emit_row_update_functions(cg);
-  LLVMTypeRef args[8] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->i64, cg->i64, cg->ptr};
-  begin_function(cg, "nnc_train_update", LLVMFunctionType(cg->f32, args, 8, false));
-  cg->params = LLVMGetParam(cg->fn, 0);
-  cg->grads = LLVMGetParam(cg->fn, 1);
-  cg->inputs = LLVMGetParam(cg->fn, 2);
-  LLVMValueRef metrics = LLVMGetParam(cg->fn, 3);
-  cg->arena = LLVMGetParam(cg->fn, 4);
-  cg->batch = LLVMGetParam(cg->fn, 5);
-  cg->max_batch = LLVMGetParam(cg->fn, 6);
-  LLVMValueRef up = LLVMGetParam(cg->fn, 7);
+/* Sorts the rows of x^T dy into those whose x[:, i] is all zero (a zero gradient row) and
+ * the others. The test sums |x|, so a NaN in x takes the full path. A zero row is skipped
+ * even where dy holds an inf or a NaN (the full rule would make its gradient NaN): a full
+ * row has it too then, and the step reports it. */
+static void sort_rows(Cg *cg, Rows *s) {
+  const Outer *o = s->o;
+  LLVMBuilderRef b = cg->b;
+  s->full = cg_entry_alloca(cg, LLVMArrayType2(cg->i32, (uint64_t)o->n), "full_rows");
+  s->zero = cg_entry_alloca(cg, LLVMArrayType2(cg->i32, (uint64_t)o->n), "zero_rows");
+  LLVMValueRef nfull_p = cg_entry_alloca(cg, cg->i64, "nfull"), nzero_p = cg_entry_alloca(cg, cg->i64, "nzero");
+  LLVMBuildStore(b, i64c(cg, 0), nfull_p);
+  LLVMBuildStore(b, i64c(cg, 0), nzero_p);
+  LLVMBuildStore(b, LLVMConstInt(cg->i32, 0, false), s->zero); /* read (and discarded) when unpaired */
+  Loop li, lz;
+  LLVMValueRef i = loop_begin(cg, o->nn, &li);
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+  LLVMValueRef rz = loop_begin(cg, o->rows, &lz);
+  LLVMValueRef acc = carried(cg, &lz, f32c(cg, 0), pre);
+  LLVMValueRef xa = LLVMBuildLoad2(b, cg->f32, gep(cg, o->a, LLVMBuildAdd(b, LLVMBuildMul(b, rz, o->nn, ""), i, "")), "");
+  LLVMValueRef acc2 = LLVMBuildFAdd(b, acc, intrinsic(cg, "llvm.fabs", &xa, 1), "");
+  loop_end_carry(cg, &lz, &acc, &acc2, 1);
+  LLVMValueRef is_zero = LLVMBuildFCmp(b, LLVMRealOEQ, acc, f32c(cg, 0), "");
+  LLVMValueRef list = LLVMBuildSelect(b, is_zero, s->zero, s->full, "");
+  LLVMValueRef count_p = LLVMBuildSelect(b, is_zero, nzero_p, nfull_p, "");
+  LLVMValueRef count = load_i64(cg, count_p);
+  LLVMBuildStore(b, LLVMBuildTrunc(b, i, cg->i32, ""), row_at(cg, list, count));
+  LLVMBuildStore(b, LLVMBuildAdd(b, count, i64c(cg, 1), ""), count_p);
+  loop_end(cg, &li);
+  s->nfull = load_i64(cg, nfull_p);
+  s->nzero = load_i64(cg, nzero_p);
+  s->per = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, s->nzero, s->nfull, ""), i64c(cg, 2), i64c(cg, 1), "per");
+}
 
-  /* which gradients are outer products that the update can consume directly */
-  uint32_t *uses = calloc(g->count, sizeof *uses);
-  for (NodeId id = 1; id < g->count; id++)
-    for (int k = 0; k < op_info[g->nodes[id].op].arity; k++) uses[g->nodes[id].in[k]]++;
-  NodeId *outer = calloc((size_t)g->nparams + 1, sizeof *outer);
+/* After parameter i's update: step->nonfinite = 1 + the lowest parameter whose gradient
+ * was not finite. */
+static void note_nonfinite(Cg *cg, LLVMValueRef bad, int i) {
+  LLVMBuilderRef b = cg->b;
+  LLVMValueRef p = LLVMBuildStructGEP2(b, cg_step_type(cg), cg->step, STEP_NONFINITE, "");
+  LLVMValueRef nf = LLVMBuildLoad2(b, cg->i32, p, "");
+  LLVMValueRef me = LLVMConstInt(cg->i32, (unsigned long long)i + 1, false);
+  LLVMValueRef lower = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntEQ, nf, LLVMConstInt(cg->i32, 0, false), ""),
+                                   LLVMBuildICmp(b, LLVMIntULT, me, nf, ""), "");
+  LLVMValueRef take = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntNE, LLVMBuildLoad2(b, cg->i32, bad, ""),
+                                                    LLVMConstInt(cg->i32, 0, false), ""),
+                                   lower, "");
+  LLVMBuildStore(b, LLVMBuildSelect(b, take, me, nf, ""), p);
+}
+
+typedef struct Fields {
+  LLVMValueRef rule, hyper, step, epoch, state, bad;
+} Fields;
+
+static Fields fields(Cg *cg) {
+  Fields f = {cg_step_field(cg, STEP_RULE), cg_step_field(cg, STEP_HYPER), cg_step_field(cg, STEP_STEP),
+              cg_step_field(cg, STEP_EPOCH), cg_step_field(cg, STEP_STATE), cg_entry_alloca(cg, cg->i32, "bad")};
+  LLVMBuildStore(cg->b, LLVMConstInt(cg->i32, 0, false),
+                 LLVMBuildStructGEP2(cg->b, cg_step_type(cg), cg->step, STEP_NONFINITE, ""));
+  return f;
+}
+
+/* Parameter i's update from the gradient in gp (a whole one). */
+static void update_flat(Cg *cg, const Fields *f, int i, LLVMValueRef gp) {
+  const GraphParam *p = &cg->g->params[i];
+  LLVMValueRef off = i64c(cg, p->offset);
+  LLVMBuildStore(cg->b, LLVMConstInt(cg->i32, 0, false), f->bad);
+  RuleCall c = cg_rule_pick(cg, f->rule, f->hyper, f->step, f->epoch, i64c(cg, shape_size(p->shape)));
+  cg_rule_flat(cg, &c, gep(cg, cg->params, off), gep(cg, f->state, off), gp, shape_size(p->shape), f->bad);
+  note_nonfinite(cg, f->bad, i);
+}
+
+/* A gradient buffer for parameter i: its node's, or (a constant gradient) spelled out in
+ * the gradient buffer. */
+static LLVMValueRef gradient_of(Cg *cg, int i) {
+  const GraphParam *p = &cg->g->params[i];
+  if (cg->plan.loc[p->grad].kind != LOC_IMM) return buffer(cg, p->grad);
+  LLVMValueRef gp = gep(cg, cg->grads, i64c(cg, p->offset));
+  emit_copy(cg, gp, p->shape, p->grad);
+  return gp;
+}
+
+/* The nodes of the step: the loss, the metrics and every gradient, of a deferred one only
+ * its operands. */
+static bool *step_nodes(Cg *cg) {
+  const Graph *g = cg->g;
   bool *need = calloc(g->count, sizeof(bool));
+  if (!need) nnc_unreachable("out of memory");
   mark(g, g->loss, need);
   for (int i = 0; i < g->nmetrics; i++) mark(g, g->metrics[i].node, need);
   for (int i = 0; i < g->nparams; i++) {
-    outer[i] = plan_outer_product(g, i, uses);
-    if (outer[i]) /* its operands, not the product */
-      need[graph_node(g, outer[i])->in[0]] = need[graph_node(g, outer[i])->in[1]] = true;
-    else
-      mark(g, g->params[i].grad, need);
+    NodeId mm = cg->plan.deferred[i];
+    if (mm) need[graph_node(g, mm)->in[0]] = need[graph_node(g, mm)->in[1]] = true;
+    else mark(g, g->params[i].grad, need);
   }
-  emit_nodes(cg, need);
-  store_metrics(cg, metrics);
-  LLVMValueRef loss = scalar_result(cg, g->loss);
+  return need;
+}
 
-  /* the update, after every node has read the parameters */
-  LLVMValueRef kind = load_field(cg, up, 0), state = load_field(cg, up, 6);
-  for (int i = 0; i < g->nparams; i++) {
-    const GraphParam *p = &g->params[i];
-    LLVMValueRef off = i64c(cg, p->offset), size = i64c(cg, shape_size(p->shape));
-    LLVMValueRef w = gep(cg, cg->params, off), st = gep(cg, state, off);
-    if (!outer[i]) {
-      NodeId gr = p->grad;
-      LLVMValueRef gp;
-      if (cg->plan.loc[gr].kind == LOC_IMM) { /* a constant gradient: spell it out */
-        gp = gep(cg, cg->grads, off);
-        emit_copy(cg, gp, p->shape, gr);
-      } else {
-        gp = buffer(cg, gr);
-      }
-      call_update(cg, kind, w, st, gp, size, up);
+/* The deferred products' buffers (and their gradients'), addressed before the updates
+ * branch, where the address dominates every use. */
+static void deferred_buffers(Cg *cg) {
+  for (int i = 0; i < cg->g->nparams; i++)
+    if (cg->plan.deferred[i]) {
+      buffer(cg, cg->plan.deferred[i]);
+      buffer(cg, cg->g->params[i].grad);
+    }
+}
+
+/* float train(step) */
+static void emit_train(Cg *cg, const Graph *g, const Plan *plan) {
+  cg_begin_entry(cg, "nnc_train", g, plan);
+  bool *need = step_nodes(cg);
+  emit_nodes(cg, need);
+  free(need);
+  deferred_buffers(cg);
+  store_metrics(cg, cg_step_field(cg, STEP_METRICS));
+  LLVMValueRef loss = scalar_result(cg, g->loss);
+  Fields f = fields(cg);
+  for (int n = 0; n < g->nparams; n++) { /* in the plan's order: after every read */
+    int i = plan->order[n];
+    NodeId mm = plan->deferred[i];
+    if (!mm) {
+      update_flat(cg, &f, i, gradient_of(cg, i));
       continue;
     }
-    /* small batches: the fused pass; large ones: one GEMM, then the update */
-    LLVMValueRef rows_a;
-    int64_t n;
-    matrix_view(cg, graph_node(g, graph_node(g, outer[i])->in[0])->shape, &rows_a, &n);
-    LLVMValueRef gp = buffer(cg, outer[i]);
+    Outer o = outer_of(cg, mm);
     LLVMBasicBlockRef fused = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "fused");
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "gemm");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "param_done");
-    /* (the fused pass keeps two lists of W's rows on the stack: at most 2^16 rows) */
-    bool can_fuse = n <= (1 << 16);
-    LLVMBuildCondBr(cg->b,
-                    can_fuse ? LLVMBuildICmp(cg->b, LLVMIntSLE, rows_a, i64c(cg, 4), "")
-                             : LLVMConstInt(LLVMInt1TypeInContext(cg->ctx), 0, false),
-                    fused, gemm);
+    LLVMBuildCondBr(cg->b, row_by_row(cg, &o), fused, gemm);
     LLVMPositionBuilderAtEnd(cg->b, fused);
-    if (can_fuse)
-      emit_outer_update(cg, i, outer[i], kind, state, up);
+    if (o.n <= OUTER_MAX_ROWS) {
+      const GraphParam *p = &g->params[i];
+      LLVMValueRef off = i64c(cg, p->offset);
+      Rows s = {&o, NULL, NULL, NULL, NULL, NULL};
+      LLVMBuildStore(cg->b, LLVMConstInt(cg->i32, 0, false), f.bad);
+      sort_rows(cg, &s);
+      RuleCall c = cg_rule_pick(cg, f.rule, f.hyper, f.step, f.epoch, i64c(cg, shape_size(p->shape)));
+      fused_rows(cg, &c, &s, p, gep(cg, cg->params, off), gep(cg, f.state, off), f.bad);
+      note_nonfinite(cg, f.bad, i);
+    }
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, gemm);
-    emit_matmul(cg, outer[i]);
-    call_update(cg, kind, w, st, gp, size, up);
+    emit_matmul(cg, mm);
+    update_flat(cg, &f, i, buffer(cg, g->params[i].grad));
     LLVMBuildBr(cg->b, done);
     LLVMPositionBuilderAtEnd(cg->b, done);
   }
   LLVMBuildRet(cg->b, loss);
+  cg->train = cg->fn;
+}
+
+/* float gradient(step) */
+static void emit_gradient(Cg *cg, const Graph *g, const Plan *plan) {
+  cg_begin_entry(cg, "nnc_gradient", g, plan);
+  bool *need = step_nodes(cg);
+  emit_nodes(cg, need);
   free(need);
-  free(outer);
-  free(uses);
-  cg->train_update = cg->fn;
+  deferred_buffers(cg);
+  for (int i = 0; i < g->nparams; i++)
+    if (plan->deferred[i]) {
+      Outer o = outer_of(cg, plan->deferred[i]);
+      outer_gradient(cg, &o);
+    }
+  for (int i = 0; i < g->nparams; i++) {
+    NodeId gr = g->params[i].grad;
+    if (cg->plan.loc[gr].kind == LOC_GRAD && cg->plan.loc[gr].index == i) continue;
+    emit_copy(cg, gep(cg, cg->grads, i64c(cg, g->params[i].offset)), g->params[i].shape, gr);
+  }
+  store_metrics(cg, cg_step_field(cg, STEP_METRICS));
+  LLVMBuildRet(cg->b, scalar_result(cg, g->loss));
+  cg->gradient = cg->fn;
+}
+
+/* float apply_update(step): the rule on every parameter, from the gradient buffer */
+static void emit_apply_update(Cg *cg, const Graph *g, const Plan *plan) {
+  cg_begin_entry(cg, "nnc_apply_update", g, plan);
+  Fields f = fields(cg);
+  for (int i = 0; i < g->nparams; i++)
+    update_flat(cg, &f, i, gep(cg, cg->grads, i64c(cg, g->params[i].offset)));
+  LLVMBuildRet(cg->b, f32c(cg, 0));
+  cg->apply_update = cg->fn;
+}
+
+void cg_emit_training(Cg *cg, const Graph *g, const Plan *plan) {
+  emit_train(cg, g, plan);
+  emit_gradient(cg, g, plan);
+  emit_apply_update(cg, g, plan);
 }

@@ -20,6 +20,10 @@ typedef struct Ev {
   const Graph *g;
   int64_t batch;
   double **val;
+  /* an update rule's leaves: w, g and the states (batch values each), hyperparameters */
+  const double *const *slots;
+  const double *hyper;
+  double step, epoch;
 } Ev;
 
 /* Samples a node's value holds: the batch, or 1 for an unbatched node. */
@@ -252,6 +256,12 @@ static void eval_node(Ev *ev, NodeId id, const double *params, const double *con
   case OP_BATCH:
     for (int64_t i = 0; i < total; i++) out[i] = n->op == OP_CONST ? (double)n->value : (double)ev->batch;
     return;
+  case OP_SLOT:
+    memcpy(out, ev->slots[n->attr], (size_t)total * sizeof(double));
+    return;
+  case OP_HYPER:
+    out[0] = n->attr == HYPER_STEP ? ev->step : n->attr == HYPER_EPOCH ? ev->epoch : ev->hyper[n->attr];
+    return;
   case OP_RESHAPE: /* the same elements in the same order */
     memcpy(out, ev->val[n->in[0]], (size_t)total * sizeof(double));
     return;
@@ -272,9 +282,24 @@ static void eval_node(Ev *ev, NodeId id, const double *params, const double *con
   }
 }
 
+static double **evaluate(Ev *ev, const double *params, const double *const *inputs, const NodeId *roots, int nroots);
+
 double **interp_eval(const Graph *g, const double *params, const double *const *inputs, int64_t batch,
                      const NodeId *roots, int nroots) {
-  Ev ev = {g, batch, calloc(g->count, sizeof(double *))};
+  Ev ev = {g, batch, NULL, NULL, NULL, 0, 0};
+  return evaluate(&ev, params, inputs, roots, nroots);
+}
+
+double **interp_rule(const Graph *g, const double *const *slots, const double *hyper, double step, double epoch,
+                     int64_t n, const NodeId *roots, int nroots) {
+  Ev ev = {g, n, NULL, slots, hyper, step, epoch};
+  return evaluate(&ev, NULL, NULL, roots, nroots);
+}
+
+static double **evaluate(Ev *evp, const double *params, const double *const *inputs, const NodeId *roots, int nroots) {
+  const Graph *g = evp->g;
+  Ev ev = *evp;
+  ev.val = calloc(g->count, sizeof(double *));
   bool *need = calloc(g->count, sizeof(bool));
   if (!ev.val || !need) nnc_unreachable("out of memory");
   for (int i = 0; i < nroots; i++) need[roots[i]] = true;

@@ -337,9 +337,9 @@ NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b) {
   /* The identities below may return an operand, which must then already have the
    * result's shape; otherwise it is broadcast (which folds for constants). */
   switch (op) {
-  case OP_ADD:
-    if (ca && na->value == 0) return ir_broadcast(g, b, s);
-    if (cb && nb->value == 0) return ir_broadcast(g, a, s);
+  case OP_ADD: /* (x + 0 is not x for x = -0: a graph that keeps signed zeros keeps it) */
+    if (ca && na->value == 0 && !g->signed_zeros) return ir_broadcast(g, b, s);
+    if (cb && nb->value == 0 && !g->signed_zeros) return ir_broadcast(g, a, s);
     if (nb->op == OP_NEG) return ir_binary(g, OP_SUB, a, nb->in[0]);
     if (na->op == OP_NEG) return ir_binary(g, OP_SUB, b, na->in[0]);
     if (a == b) return ir_binary(g, OP_MUL, ir_const(g, 2, shape_scalar(false)), a);
@@ -347,7 +347,7 @@ NodeId ir_binary(Graph *g, OpKind op, NodeId a, NodeId b) {
   case OP_SUB:
     if (a == b) return ir_const(g, 0, s);
     if (cb && nb->value == 0) return ir_broadcast(g, a, s);
-    if (ca && na->value == 0) return ir_broadcast(g, ir_unary(g, OP_NEG, b), s);
+    if (ca && na->value == 0 && !g->signed_zeros) return ir_broadcast(g, ir_unary(g, OP_NEG, b), s);
     if (nb->op == OP_NEG) return ir_binary(g, OP_ADD, a, nb->in[0]);
     break;
   case OP_MUL:

@@ -175,6 +175,10 @@ typedef struct Graph {
   uint32_t *table; /* hash-consing: open addressing, 0 = empty */
   uint32_t table_cap;
   uint32_t nfwd; /* ids below nfwd were built by sema (the forward graph) */
+  /* The constructors keep x + 0 and 0 - x, which differ from x and -x in the sign of a
+   * zero: an update rule's variants, folded with g = 0, must store the bits the rule as
+   * written stores (codegen_update.c's zero rows). */
+  bool signed_zeros;
 
   const char *model_name;
   const char *source_path; /* absolute */
@@ -285,6 +289,12 @@ void ad_build(Graph *g);
  * gradients, inputs, params), renumbered densely in the same order; the rebuild
  * re-hash-conses, so it also merges duplicates that an earlier rewrite exposed (CSE). */
 void pass_dce(Graph *g);
+/* One mode of the model: a new graph of the nodes that the chosen roots need, in the same
+ * order, with the tables of inputs and parameters (gradients only with SUBSET_GRADS) and
+ * of the outputs and metrics chosen. Planned and compiled on its own, each mode pays only
+ * for what it computes. (Rules and train options stay with the whole model.) */
+enum { SUBSET_LOSS = 1, SUBSET_METRICS = 2, SUBSET_OUTPUTS = 4, SUBSET_GRADS = 8 };
+Graph *pass_subset(const Graph *g, unsigned roots);
 
 /* ---- ir_print.c: --emit=graph|grad|dot ---------------------------------------------- */
 
@@ -305,6 +315,24 @@ void ir_print_dot(const Graph *g, FILE *out);
 double **interp_eval(const Graph *g, const double *params, const double *const *inputs, int64_t batch,
                      const NodeId *roots, int nroots);
 void interp_free(const Graph *g, double **values);
+/* Evaluates an update rule's graph (a RuleVariant's) on a parameter of n elements:
+ * slots[SLOT_W], slots[SLOT_G] and slots[SLOT_STATE + k] hold n values each, hyper the
+ * rule's hyperparameters. Returns one buffer per node as interp_eval does. */
+double **interp_rule(const Graph *g, const double *const *slots, const double *hyper, double step, double epoch,
+                     int64_t n, const NodeId *roots, int nroots);
+
+/* ---- reference.c: the reference harness (nnc --interpret, --check-grad) ------------- */
+
+typedef struct RefOptions {
+  int64_t batch;
+  uint64_t seed;
+  double tolerance;     /* --check-grad */
+  int64_t max_elements; /* --check-grad: elements checked per parameter, 0 = all */
+  int random_params;    /* 0: initialisers; 1: uniform random */
+  const char *reference; /* --interpret --write-reference FILE, or NULL */
+} RefOptions;
+int ref_interpret(const RefOptions *o, const Graph *g);
+int ref_check_grad(const RefOptions *o, const Graph *g);
 
 /* ---- plan.c: the memory plan ---------------------------------------------------------
  * Where each node's value lives when the step runs. Constants and the batch size are
@@ -330,15 +358,20 @@ typedef struct Plan {
   int64_t arena_fixed, arena_per_sample;
   int64_t param_floats;
   int reused; /* slots that served more than one node */
+  /* Training graphs: the order the parameters' updates run in, and per parameter the
+   * outer product x^T dy that its update consumes at the end (row by row at small
+   * batches), or 0. Each update runs after every read of the parameter it overwrites: a
+   * deferred product reads its operands when its update runs, so one that reads another
+   * parameter's buffer is put before that parameter's update, and one that cannot be (it
+   * reads its own parameter, or the orders conflict) is not deferred. */
+  int *order;
+  NodeId *deferred;
 } Plan;
 
 void plan_build(const Graph *g, Plan *plan);
 void plan_free(Plan *plan);
 void plan_print(const Graph *g, const Plan *plan, FILE *out); /* --emit=plan */
-/* The matmul x^T @ dy that is parameter `param`'s gradient (through reshapes), when
- * nothing else reads it: train_update may then fuse it with the update. uses[id] counts
- * the node's consumers. 0 otherwise. */
-NodeId plan_outer_product(const Graph *g, int param, const uint32_t *uses);
+
 
 /* ---- codegen.c, codegen_desc.c: LLVM IR through the C API ---------------------------- */
 

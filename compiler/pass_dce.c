@@ -59,3 +59,58 @@ void pass_dce(Graph *g) {
   free(live);
   free(map);
 }
+
+Graph *pass_subset(const Graph *g, unsigned roots) {
+  uint32_t n = g->count;
+  bool *live = calloc(n, sizeof *live);
+  NodeId *map = calloc(n, sizeof *map);
+  Graph *h = graph_new(g->arena);
+  if (!live || !map) nnc_unreachable("out of memory");
+  h->model_name = g->model_name;
+  h->source_path = g->source_path;
+  if (roots & (SUBSET_LOSS | SUBSET_GRADS)) live[g->loss] = true;
+  for (int i = 0; roots & SUBSET_OUTPUTS && i < g->noutputs; i++) live[g->outputs[i].node] = true;
+  for (int i = 0; roots & SUBSET_METRICS && i < g->nmetrics; i++) live[g->metrics[i].node] = true;
+  for (int i = 0; i < g->ninputs; i++) live[g->inputs[i].node] = true;
+  for (int i = 0; i < g->nparams; i++) {
+    live[g->params[i].node] = true;
+    if (roots & SUBSET_GRADS) live[g->params[i].grad] = true;
+  }
+  for (NodeId id = n - 1; id >= 1; id--)
+    if (live[id])
+      for (int k = 0; k < op_info[g->nodes[id].op].arity; k++) live[g->nodes[id].in[k]] = true;
+  h->nfwd = 0;
+  for (NodeId id = 1; id < n; id++) {
+    if (!live[id]) continue;
+    if (id >= g->nfwd && !h->nfwd) h->nfwd = h->count;
+    Node copy = g->nodes[id];
+    for (int k = 0; k < op_info[copy.op].arity; k++) copy.in[k] = map[copy.in[k]];
+    map[id] = ir_intern(h, copy);
+  }
+  if (!h->nfwd) h->nfwd = h->count;
+  h->loss = map[g->loss];
+  for (int i = 0; i < g->ninputs; i++) {
+    GraphInput in = g->inputs[i];
+    in.node = map[in.node];
+    vec_push(&h->inputs, &h->ninputs, &h->inputs_cap, in);
+  }
+  for (int i = 0; i < g->nparams; i++) {
+    GraphParam p = g->params[i];
+    p.node = map[p.node];
+    p.grad = roots & SUBSET_GRADS ? map[p.grad] : 0;
+    vec_push(&h->params, &h->nparams, &h->params_cap, p);
+  }
+  for (int i = 0; roots & SUBSET_OUTPUTS && i < g->noutputs; i++) {
+    GraphOutput o = g->outputs[i];
+    o.node = map[o.node];
+    vec_push(&h->outputs, &h->noutputs, &h->outputs_cap, o);
+  }
+  for (int i = 0; roots & SUBSET_METRICS && i < g->nmetrics; i++) {
+    GraphOutput o = g->metrics[i];
+    o.node = map[o.node];
+    vec_push(&h->metrics, &h->nmetrics, &h->metrics_cap, o);
+  }
+  free(live);
+  free(map);
+  return h;
+}

@@ -14,8 +14,9 @@
  * Batched slots follow the fixed ones and scale with max_batch, so one arena serves any
  * batch from 1 to max_batch. Slots are 64-byte aligned for the vector loops.
  *
- * The three entry points compute subsets of the nodes, in the same id order, so a plan
- * that is safe for all nodes is safe for each of them.
+ * Each mode of a model (training, evaluation, prediction) is a graph of its own and is
+ * planned alone (pass_subset); the training step's gradient and train entry points share
+ * one plan and compute subsets of its nodes in the same id order.
  */
 #include "nnc.h"
 
@@ -76,8 +77,11 @@ static void pool_give(Pool *p, int64_t off, int64_t size) {
   }
 }
 
-NodeId plan_outer_product(const Graph *g, int param, const uint32_t *uses) {
+/* The matmul x^T @ dy that is parameter `param`'s gradient (through reshapes), when nothing
+ * else reads it; 0 otherwise. uses[id] counts the node's consumers. */
+static NodeId outer_product(const Graph *g, int param, const uint32_t *uses) {
   NodeId gr = g->params[param].grad, m = gr;
+  if (!gr) return 0;
   while (g->nodes[m].op == OP_RESHAPE) {
     if (m != gr && uses[m] != 1) return 0;
     m = g->nodes[m].in[0];
@@ -87,15 +91,54 @@ NodeId plan_outer_product(const Graph *g, int param, const uint32_t *uses) {
   if (shape_size(mm->shape) != shape_size(g->params[param].shape)) return 0;
   for (int i = 0; i < g->nparams; i++)
     if (i != param && g->params[i].grad == gr) return 0;
-  /* The deferred product reads its operands while the updates run: an operand that is a
-   * parameter (A^T dy with A a weight, as in a product of two parameters) may already
-   * hold its new value by then. */
-  for (int k = 0; k < 2; k++) {
-    NodeId x = mm->in[k];
-    while (g->nodes[x].op == OP_RESHAPE) x = g->nodes[x].in[0];
-    if (g->nodes[x].op == OP_PARAM) return 0;
-  }
   return m;
+}
+
+/* The parameter whose buffer a product's operand is (through reshapes), or -1. */
+static int param_operand(const Graph *g, NodeId x) {
+  while (g->nodes[x].op == OP_RESHAPE) x = g->nodes[x].in[0];
+  return g->nodes[x].op == OP_PARAM ? (int)g->nodes[x].attr : -1;
+}
+
+/* The updates' order and which products they consume (see Plan): a topological order of
+ * "the update whose deferred product reads parameter j runs before j's update", lowest
+ * index first; a product that reads its own parameter, or that a cycle leaves unordered,
+ * is formed with the other gradients instead. */
+static void schedule_updates(const Graph *g, const uint32_t *uses, Plan *plan) {
+  int np = g->nparams;
+  plan->order = calloc((size_t)np + 1, sizeof *plan->order);
+  plan->deferred = calloc((size_t)np + 1, sizeof *plan->deferred);
+  int *reads = calloc((size_t)np * 2 + 1, sizeof *reads); /* the two operands' parameters */
+  bool *placed = calloc((size_t)np + 1, sizeof *placed);
+  if (!plan->order || !plan->deferred || !reads || !placed) nnc_unreachable("out of memory");
+  for (int i = 0; i < np; i++) {
+    NodeId mm = outer_product(g, i, uses);
+    for (int k = 0; k < 2; k++) reads[2 * i + k] = mm ? param_operand(g, g->nodes[mm].in[k]) : -1;
+    if (reads[2 * i] == i || reads[2 * i + 1] == i) mm = 0, reads[2 * i] = reads[2 * i + 1] = -1;
+    plan->deferred[i] = mm;
+  }
+  for (int n = 0; n < np;) {
+    /* the lowest unplaced update that no unplaced deferred product must precede */
+    int pick = -1;
+    for (int j = 0; j < np && pick < 0; j++) {
+      if (placed[j]) continue;
+      bool blocked = false;
+      for (int i = 0; i < np && !blocked; i++)
+        blocked = !placed[i] && i != j && (reads[2 * i] == j || reads[2 * i + 1] == j);
+      if (!blocked) pick = j;
+    }
+    if (pick < 0) { /* a cycle: form the lowest waiting product before the updates */
+      for (int i = 0; i < np && pick < 0; i++)
+        if (!placed[i] && plan->deferred[i]) pick = i;
+      plan->deferred[pick] = 0;
+      reads[2 * pick] = reads[2 * pick + 1] = -1;
+      continue;
+    }
+    placed[pick] = true;
+    plan->order[n++] = pick;
+  }
+  free(reads);
+  free(placed);
 }
 
 /* Consumers that evaluate an operand element by element inside their own loop. */
@@ -126,17 +169,18 @@ void plan_build(const Graph *g, Plan *plan) {
   }
   for (int i = 0; i < g->nparams; i++) {
     NodeId gr = g->params[i].grad;
+    if (!gr) continue;
     grad_of[gr] = grad_of[gr] ? -1 : i + 1;
     root[gr] = true;
   }
-  root[g->loss] = true;
-  grad_of[g->loss] = -1;
+  if (g->loss) root[g->loss] = true, grad_of[g->loss] = -1;
   for (int i = 0; i < g->noutputs; i++) root[g->outputs[i].node] = true, grad_of[g->outputs[i].node] = -1;
   for (int i = 0; i < g->nmetrics; i++) root[g->metrics[i].node] = true, grad_of[g->metrics[i].node] = -1;
-  /* train_update may consume an outer-product gradient at the very end, straight from
-   * its operands: those stay alive to the end */
+  /* the training step may consume an outer-product gradient at the very end, straight
+   * from its operands: those stay alive to the end */
+  schedule_updates(g, uses, plan);
   for (int i = 0; i < g->nparams; i++) {
-    NodeId mm = plan_outer_product(g, i, uses);
+    NodeId mm = plan->deferred[i];
     if (mm) root[graph_node(g, mm)->in[0]] = root[graph_node(g, mm)->in[1]] = true;
   }
 
@@ -264,7 +308,11 @@ void plan_build(const Graph *g, Plan *plan) {
 
 void plan_free(Plan *plan) {
   free(plan->loc);
+  free(plan->order);
+  free(plan->deferred);
   plan->loc = NULL;
+  plan->order = NULL;
+  plan->deferred = NULL;
 }
 
 void plan_print(const Graph *g, const Plan *plan, FILE *out) {

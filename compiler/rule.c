@@ -20,8 +20,10 @@
  * nonzero replaced by a zero of its shape; *out gets the new graph and roots[] the ids. */
 typedef bool Subst(const Node *leaf, const void *arg);
 
-static Graph *rebuild(const Graph *src, NodeId *roots, int nroots, Subst *zero, const void *arg) {
+static Graph *rebuild(const Graph *src, NodeId *roots, int nroots, Subst *zero, const void *arg,
+                      bool signed_zeros) {
   Graph *g = graph_new(src->arena);
+  g->signed_zeros = signed_zeros;
   g->model_name = src->model_name;
   g->source_path = src->source_path;
   bool *need = calloc(src->count, sizeof *need);
@@ -104,15 +106,16 @@ bool rule_elementwise(const Graph *g) {
   return true;
 }
 
-/* v's graph rebuilt with the leaves subst picks as zeros. */
-static RuleVariant derive(const Rule *r, const RuleVariant *v, Subst *zero, const void *arg) {
+/* v's graph rebuilt with the leaves subst picks as zeros; signed_zeros: keeping x + 0 (the
+ * zero-gradient version must store what the rule stores for g = +-0, -0 states included). */
+static RuleVariant derive(const Rule *r, const RuleVariant *v, Subst *zero, const void *arg, bool signed_zeros) {
   NodeId roots[1 + RULE_MAX_STATES];
   int n = 0;
   roots[n++] = v->w;
   for (int k = 0; k < r->nstates; k++) roots[n++] = v->state[k] ? v->state[k] : v->w;
   RuleVariant d = *v;
-  Graph *folded = rebuild(v->g, roots, n, zero, arg);
-  d.g = rebuild(folded, roots, n, nothing, NULL); /* without what the folding left unused */
+  Graph *folded = rebuild(v->g, roots, n, zero, arg, signed_zeros);
+  d.g = rebuild(folded, roots, n, nothing, NULL, signed_zeros); /* without what the folding left unused */
   graph_free(folded);
   d.w = roots[0];
   d.state = calloc((size_t)r->nstates + 1, sizeof(NodeId));
@@ -124,7 +127,7 @@ static RuleVariant derive(const Rule *r, const RuleVariant *v, Subst *zero, cons
 
 void rule_compact(Rule *r) {
   RuleVariant *v = &r->variant[0];
-  RuleVariant c = derive(r, v, nothing, NULL);
+  RuleVariant c = derive(r, v, nothing, NULL, false);
   graph_free(v->g);
   free(v->state);
   *v = c;
@@ -137,7 +140,7 @@ void rule_derive(Rule *r) {
   r->nvariants = 1;
   if (!zeros) return;
   RuleVariant *v = &r->variant[1];
-  *v = derive(r, &r->variant[0], zero_hyper, &zeros);
+  *v = derive(r, &r->variant[0], zero_hyper, &zeros, false);
   v->zeros = zeros;
   bool live0[RULE_MAX_STATES], live1[RULE_MAX_STATES];
   live_states(r->variant[0].g, r->variant[0].w, r->variant[0].state, r->nstates, live0);
@@ -146,7 +149,7 @@ void rule_derive(Rule *r) {
   for (int k = 0; k < r->nstates; k++)
     if (live0[k] && !live1[k]) v->state[k] = 0, dropped = true;
   if (dropped) { /* without the updates of the states it does not keep */
-    RuleVariant c = derive(r, v, nothing, NULL);
+    RuleVariant c = derive(r, v, nothing, NULL, false);
     graph_free(v->g);
     free(v->state);
     *v = c;
@@ -154,7 +157,7 @@ void rule_derive(Rule *r) {
   r->nvariants = 2;
 }
 
-RuleVariant rule_zero_gradient(const Rule *r, const RuleVariant *v) { return derive(r, v, zero_g, NULL); }
+RuleVariant rule_zero_gradient(const Rule *r, const RuleVariant *v) { return derive(r, v, zero_g, NULL, true); }
 
 /* ---- dumps ------------------------------------------------------------------------------ */
 

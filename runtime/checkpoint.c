@@ -2,22 +2,25 @@
  *
  * A checkpoint is one little-endian binary file:
  *
- *   "NNRTCKPT"  u32 format version (1)  u32 ABI version  u64 file length
- *   str model name   str optimizer
+ *   "NNRTCKPT"  u32 format version (2)  u32 ABI version  u64 file length
+ *   str model name   str update rule
  *   i64 epoch, batch_pos, t          (epochs done, samples into the next, updates done)
  *   u64 shuffle RNG state[4]
  *   f64 loss_sum  i64 seen, steps    u32 n_metrics  f64 metric_sums[n_metrics]
  *   f64 best  i64 best_epoch, wait   (early stopping)
  *   u32 n_options  {str key, str value}...   (the trajectory's options as flag values)
  *   i64 n_perm  i64 perm[n_perm]     (the current epoch's sample order)
- *   u32 state_count  u32 n_params
- *   per parameter: str name  u32 rank  i64 dims[rank]  u64 size
- *                  f32 values[size]  f32 state[state_count][size]
+ *   u32 n_states  str state names[n_states]   (the rule's, in its order)
+ *   u32 n_slots
+ *   per slot: str name  u32 kind  u32 rank  i64 dims[rank]  u64 size
+ *             f32 values[size]  (a parameter:) f32 state[n_states][size]
  *   u32 CRC-32 (zlib's) of every byte before it
  *
- * where str is a u32 length and that many bytes. Parameters and their optimizer state
- * are stored by name, so a model whose parameters were reordered still loads, and one
- * whose parameters differ is refused naming the first mismatch. The file is built in
+ * where str is a u32 length and that many bytes. Every slot (parameter or buffer) and each
+ * state of the rule is stored by name, so a model whose parameters were reordered still
+ * loads, one whose slots differ is refused naming the first mismatch, and a run that
+ * resumes with the same rule finds each state by name. Format 1 (ABI 3, before rules were
+ * compiled from the language) is refused as an older nnc's. The file is built in
  * memory, written to a temp file in the same directory, fsynced, renamed over the target
  * and the directory fsynced: a crash at any moment leaves either the old file or the new.
  */
@@ -95,7 +98,7 @@ int rt_ckpt_save(const char *path, const nnrt_model_desc *m, const RtTrainState 
   put_u32(&b, NNRT_ABI_VERSION);
   put_i64(&b, 0); /* the length, patched below */
   put_str(&b, m->name);
-  put_str(&b, s->optimizer);
+  put_str(&b, s->rule);
   put_i64(&b, s->epoch);
   put_i64(&b, s->batch_pos);
   put_i64(&b, s->t);
@@ -112,16 +115,19 @@ int rt_ckpt_save(const char *path, const nnrt_model_desc *m, const RtTrainState 
   for (int32_t i = 0; i < s->n_options; i++) put_str(&b, s->keys[i]), put_str(&b, s->values[i]);
   put_i64(&b, s->n_perm);
   if (s->n_perm > 0) put(&b, s->perm, (size_t)s->n_perm * sizeof(int64_t));
-  put_u32(&b, (uint32_t)s->state_count);
-  put_u32(&b, (uint32_t)m->n_params);
-  for (int32_t i = 0; i < m->n_params; i++) {
-    const nnrt_param_desc *p = &m->params[i];
+  put_u32(&b, (uint32_t)s->n_states);
+  for (int32_t k = 0; k < s->n_states; k++) put_str(&b, s->state_names[k]);
+  put_u32(&b, (uint32_t)m->n_slots);
+  for (int32_t i = 0; i < m->n_slots; i++) {
+    const nnrt_slot_desc *p = &m->slots[i];
+    int is_param = p->kind == NNRT_SLOT_PARAM;
     put_str(&b, p->name);
+    put_u32(&b, (uint32_t)p->kind);
     put_u32(&b, (uint32_t)p->rank);
     for (int32_t k = 0; k < p->rank; k++) put_i64(&b, p->dims[k]);
     put_i64(&b, p->size);
-    put(&b, s->params + p->offset, (size_t)p->size * sizeof(float));
-    for (int32_t j = 0; j < s->state_count; j++)
+    put(&b, (is_param ? s->params : s->buffers) + p->offset, (size_t)p->size * sizeof(float));
+    for (int32_t j = 0; is_param && j < s->n_states; j++)
       put(&b, s->state + (int64_t)j * pf + p->offset, (size_t)p->size * sizeof(float));
   }
   if (b.oom) {
@@ -257,7 +263,9 @@ static const char *get_str(Rd *r, char *block, size_t *used, const char *what) {
 
 void rt_ckpt_free(RtTrainState *s) {
   free(s->params);
+  free(s->buffers);
   free(s->state);
+  s->buffers = NULL;
   free(s->perm);
   free(s->metric_sums);
   free(s->strings);
@@ -288,6 +296,13 @@ int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, ch
   memcpy(&version, p + 8, 4);
   memcpy(&abi, p + 12, 4);
   memcpy(&total, p + 16, 8);
+  if (version == 1) {
+    snprintf(err, errlen,
+             "%s: error: saved by an older nnc (checkpoint format 1, runtime ABI %u); this program (ABI %d) "
+             "reads format %d: train again, or resume with the program that saved it",
+             path, abi, NNRT_ABI_VERSION, RT_CKPT_VERSION);
+    goto out;
+  }
   if (version != RT_CKPT_VERSION) {
     snprintf(err, errlen,
              "%s: error: checkpoint format version %u, but this runtime reads version %d", path,
@@ -319,7 +334,7 @@ int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, ch
   size_t used = 0;
   Rd r = {p, f.len - 4, 24, path, err, errlen, 0};
   const char *model = get_str(&r, s->strings, &used, "the model name");
-  s->optimizer = get_str(&r, s->strings, &used, "the optimizer");
+  s->rule = get_str(&r, s->strings, &used, "the update rule");
   s->epoch = get_i64(&r, "the epoch");
   s->batch_pos = get_i64(&r, "the batch position");
   s->t = get_i64(&r, "the update count");
@@ -374,83 +389,85 @@ int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, ch
              (long long)s->steps, (long long)s->batch_pos, (long long)s->n_perm);
     goto out;
   }
-  uint32_t sc = get_u32(&r, "the state count"), np = get_u32(&r, "the parameter count");
-  if (r.bad) goto out;
-  if (sc > 8) {
-    snprintf(err, errlen, "%s: error: malformed checkpoint: %u optimizer state arrays", path, sc);
+  uint32_t sc = get_u32(&r, "the state count");
+  if (!r.bad && sc > RT_MAX_STATES) {
+    snprintf(err, errlen, "%s: error: malformed checkpoint: %u optimizer states", path, sc);
     goto out;
   }
-  s->state_count = (int32_t)sc;
+  s->n_states = (int32_t)sc;
+  for (uint32_t k = 0; k < sc && !r.bad; k++) s->state_names[k] = get_str(&r, s->strings, &used, "a state name");
+  uint32_t ns = get_u32(&r, "the slot count");
+  if (r.bad) goto out;
   int64_t pf = m->param_floats;
   s->params = calloc((size_t)pf + 1, sizeof(float));
+  s->buffers = calloc((size_t)m->buffer_floats + 1, sizeof(float));
   s->state = calloc((size_t)pf * sc + 1, sizeof(float));
-  char *seen = calloc((size_t)m->n_params + 1, 1);
-  if (!s->params || !s->state || !seen) {
+  char *seen = calloc((size_t)m->n_slots + 1, 1);
+  if (!s->params || !s->buffers || !s->state || !seen) {
     free(seen);
     goto oom;
   }
   char a[96], b[96];
-  for (uint32_t i = 0; i < np; i++) {
+  for (uint32_t i = 0; i < ns; i++) {
     size_t mark = used;
-    const char *name = get_str(&r, s->strings, &used, "a parameter name");
+    const char *name = get_str(&r, s->strings, &used, "a slot name");
     int64_t dims[NNRT_MAX_RANK] = {0};
-    uint32_t rank = get_u32(&r, "a parameter rank");
+    uint32_t kind = get_u32(&r, "a slot kind");
+    uint32_t rank = get_u32(&r, "a slot rank");
     if (!r.bad && rank > NNRT_MAX_RANK) {
-      snprintf(err, errlen, "%s: error: malformed checkpoint: parameter '%s' has rank %u", path,
-               name, rank);
+      snprintf(err, errlen, "%s: error: malformed checkpoint: slot '%s' has rank %u", path, name, rank);
       free(seen);
       goto out;
     }
-    for (uint32_t k = 0; k < rank; k++) dims[k] = get_i64(&r, "a parameter shape");
-    int64_t size = get_i64(&r, "a parameter size");
+    for (uint32_t k = 0; k < rank; k++) dims[k] = get_i64(&r, "a slot shape");
+    int64_t size = get_i64(&r, "a slot size");
     if (r.bad) break;
     int32_t j = 0;
-    while (j < m->n_params && strcmp(m->params[j].name, name) != 0) j++;
+    while (j < m->n_slots && strcmp(m->slots[j].name, name) != 0) j++;
     rt_dims_str(dims, (int32_t)rank, a, sizeof a);
-    if (j == m->n_params) {
+    const char *what = kind == NNRT_SLOT_BUFFER ? "buffer" : "parameter";
+    if (j == m->n_slots || (uint32_t)m->slots[j].kind != kind) {
       snprintf(err, errlen,
-               "%s: error: the checkpoint (from model '%s') has parameter '%s' %s, which model "
-               "'%s' does not have",
-               path, model, name, a, m->name);
+               "%s: error: the checkpoint (from model '%s') has %s '%s' %s, which model '%s' does not have",
+               path, model, what, name, a, m->name);
       free(seen);
       goto out;
     }
-    const nnrt_param_desc *q = &m->params[j];
+    const nnrt_slot_desc *q = &m->slots[j];
     int same = (int32_t)rank == q->rank && size == q->size;
     for (int32_t k = 0; same && k < q->rank; k++) same = dims[k] == q->dims[k];
     if (!same) {
       rt_dims_str(q->dims, q->rank, b, sizeof b);
       snprintf(err, errlen,
-               "%s: error: parameter '%s' has shape %s in the checkpoint (from model '%s') but "
-               "%s in model '%s'",
-               path, name, a, model, b, m->name);
+               "%s: error: %s '%s' has shape %s in the checkpoint (from model '%s') but %s in model '%s'",
+               path, what, name, a, model, b, m->name);
       free(seen);
       goto out;
     }
     if (seen[j]) {
-      snprintf(err, errlen, "%s: error: malformed checkpoint: parameter '%s' appears twice", path,
-               name);
+      snprintf(err, errlen, "%s: error: malformed checkpoint: %s '%s' appears twice", path, what, name);
       free(seen);
       goto out;
     }
     seen[j] = 1;
     used = mark; /* the name is no longer needed */
-    get(&r, s->params + q->offset, (size_t)size * sizeof(float), "parameter values");
-    for (uint32_t k = 0; k < sc; k++)
-      get(&r, s->state + (int64_t)k * pf + q->offset, (size_t)size * sizeof(float),
-          "optimizer state");
+    int is_param = q->kind == NNRT_SLOT_PARAM;
+    get(&r, (is_param ? s->params : s->buffers) + q->offset, (size_t)size * sizeof(float),
+        is_param ? "parameter values" : "buffer values");
+    for (uint32_t k = 0; is_param && k < sc; k++)
+      get(&r, s->state + (int64_t)k * pf + q->offset, (size_t)size * sizeof(float), "optimizer state");
   }
   if (r.bad) {
     free(seen);
     goto out;
   }
-  for (int32_t j = 0; j < m->n_params; j++)
+  for (int32_t j = 0; j < m->n_slots; j++)
     if (!seen[j]) {
-      rt_dims_str(m->params[j].dims, m->params[j].rank, a, sizeof a);
+      rt_dims_str(m->slots[j].dims, m->slots[j].rank, a, sizeof a);
       snprintf(err, errlen,
-               "%s: error: model '%s' has parameter '%s' %s, which the checkpoint (from model "
-               "'%s') lacks",
-               path, m->name, m->params[j].name, a, model);
+               "%s: error: model '%s' has %s '%s' %s, which the checkpoint (from model '%s') lacks",
+               path, m->name, m->slots[j].kind == NNRT_SLOT_BUFFER ? "buffer" : "parameter", m->slots[j].name, a,
+               model);
       free(seen);
       goto out;
     }

@@ -2,7 +2,10 @@
  *
  * Every option is one row of a table: its flag name, the kind of value it takes, where it
  * lives in RtOptions, its help text, and whether it decides the training trajectory (and
- * so goes into checkpoints). Options settle in layers, each overriding the one before:
+ * so goes into checkpoints). The update rule's hyperparameters are flags too, but they are
+ * the model's (rule.c): --lr, --beta1, ... exist when the rule the run uses declares them,
+ * with its defaults and its domains, and settle once the rule is known (the flags may name
+ * it after setting them). Options settle in layers, each overriding the one before:
  * built-in defaults, the model's `train` block (whose keys are the flag names, '_' and
  * '-' alike), a checkpoint being resumed (only where no flag was given), then the flags,
  * last one winning. --help shows the first two layers merged, saying which values came
@@ -39,7 +42,7 @@ static const char *expects(Kind k) {
   case K_NONNEG_NUM: return "a non-negative number";
   case K_FRACTION: return "a number in [0, 1)";
   case K_OPEN01: return "a number in (0, 1)";
-  case K_OPTIMIZER: return "one of sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw";
+  case K_OPTIMIZER: return "the name of one of the model's optimizers";
   case K_SCHEDULE: return "one of constant, step, multistep, exponential, inverse, polynomial, cosine";
   case K_MONITOR: return "loss, val_loss, or a metric name, optionally with val_";
   case K_BOOL: return "true or false";
@@ -73,19 +76,10 @@ static const Flag flags[] = {
     {"drop-last", K_BOOL, OFF(drop_last), NULL, "skip each epoch's last partial batch", 1, NULL},
     {"seed", K_SEED, OFF(seed), "N", "seed of initialisation and shuffling", 1, NULL},
     {"threads", K_NONNEG_INT, OFF(threads), "N", "threads for the matrix products, optimizer updates and large elementwise loops (0: OPENBLAS_NUM_THREADS, or all cores)", 1, NULL},
-    {"optimizer", K_OPTIMIZER, OFF(optimizer), "NAME", "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw", 1, "optimizer"},
-    {"lr", K_POS_NUM, OFF(lr), "X", "learning rate (the schedule's base rate)", 1, NULL},
-    {"momentum", K_FRACTION, OFF(momentum), "X", "momentum factor (momentum, nesterov; rmsprop's optional momentum)", 1, NULL},
-    {"rho", K_OPEN01, OFF(rho), "X", "rmsprop's decay of the squared-gradient average", 1, NULL},
-    {"eps", K_POS_NUM, OFF(eps), "X", "adagrad, rmsprop, adam, adamw: added to the denominator", 1, NULL},
-    {"beta1", K_OPEN01, OFF(beta1), "X", "adam, adamw: decay of the gradient average", 1, NULL},
-    {"beta2", K_OPEN01, OFF(beta2), "X", "adam, adamw: decay of the squared-gradient average", 1, NULL},
-    {"centered", K_BOOL, OFF(centered), NULL, "rmsprop: divide by the gradient's variance, not its second moment", 1, NULL},
-    {"weight-decay", K_NONNEG_NUM, OFF(weight_decay), "X", "L2 factor added to the gradient (adamw: decoupled decay)", 1, NULL},
-    {"l1", K_NONNEG_NUM, OFF(l1), "X", "L1 factor: adds l1 * sign(w) to the gradient", 1, NULL},
+    {"optimizer", K_OPTIMIZER, OFF(optimizer), "NAME", "the update rule, one of", 1, "optimizer"},
     {"clip-norm", K_NONNEG_NUM, OFF(clip_norm), "X", "scale the gradient down to this global norm (0: no clipping)", 1, NULL},
     {"accumulate", K_POS_INT, OFF(accumulate), "N", "average the gradients of N batches per update (Caffe's iter_size)", 1, NULL},
-    {"separate-update", K_BOOL, OFF(separate_update), NULL, "apply sgd, momentum, nesterov and plain rmsprop after the compiled step, not inside it (slower; for checking)", 1, NULL},
+    {"separate-update", K_BOOL, OFF(separate_update), NULL, "compute the whole gradient, then apply the rule (the path --clip-norm and --accumulate take; it trains identically)", 1, NULL},
     {"schedule", K_SCHEDULE, OFF(schedule), "NAME", "learning-rate schedule: constant, step, multistep, exponential, inverse, polynomial, cosine", 1, "schedule"},
     {"step-size", K_POS_INT, OFF(step_size), "N", "step: epochs between decays by gamma", 1, NULL},
     {"gamma", K_POS_NUM, OFF(gamma), "X", "step, multistep, exponential: decay factor; inverse: rate", 1, NULL},
@@ -132,13 +126,6 @@ static void builtins(RtOptions *o) {
   o->epochs = 10;
   o->batch = 32;
   o->seed = 42;
-  o->optimizer = RT_OPT_SGD;
-  o->lr = 0.01;
-  o->momentum = -1; /* the optimizer's own: 0.9 for momentum and nesterov, 0 for rmsprop */
-  o->rho = 0.9;
-  o->eps = 1e-7;
-  o->beta1 = 0.9;
-  o->beta2 = 0.999;
   o->accumulate = 1;
   o->schedule = RT_SCHED_CONSTANT;
   o->step_size = 1;
@@ -179,6 +166,7 @@ static int set_value(RtOptions *o, int f, const char *v) {
   case K_PATH:
   case K_TEXT:
   case K_MONITOR:
+  case K_OPTIMIZER: /* a rule's name: checked against the model once all layers are in */
     if (!*v) return -1;
     *(const char **)base = v;
     return 0;
@@ -223,8 +211,6 @@ static int set_value(RtOptions *o, int f, const char *v) {
     if (fl->kind == K_OPEN01 && !(x > 0 && x < 1)) return -1;
     *(double *)base = x;
     return 0;
-  case K_OPTIMIZER:
-    return rt_optim_parse(v, (RtOptKind *)base);
   case K_SCHEDULE:
     return rt_schedule_parse(v, (RtSchedKind *)base);
   case K_BOOL:
@@ -247,7 +233,8 @@ static void format_value(const RtOptions *o, int f, char *buf, size_t len) {
   case K_TEXT:
   case K_MONITOR:
   case K_MILESTONES:
-  case K_DELIM: {
+  case K_DELIM:
+  case K_OPTIMIZER: {
     const char *s = *(const char *const *)base;
     snprintf(buf, len, "%s", s ? s : "");
     return;
@@ -273,7 +260,6 @@ static void format_value(const RtOptions *o, int f, char *buf, size_t len) {
     }
     return;
   }
-  case K_OPTIMIZER: snprintf(buf, len, "%s", rt_optim_name(*(const RtOptKind *)base)); return;
   case K_SCHEDULE: snprintf(buf, len, "%s", rt_schedule_name(*(const RtSchedKind *)base)); return;
   case K_BOOL: snprintf(buf, len, "%s", *(const int *)base ? "true" : "false"); return;
   case K_ACTION: break;
@@ -281,8 +267,87 @@ static void format_value(const RtOptions *o, int f, char *buf, size_t len) {
   snprintf(buf, len, "%s", "");
 }
 
+static int keys_eq(const char *a, size_t alen, const char *b, size_t blen) {
+  if (alen != blen) return 0;
+  for (size_t i = 0; i < alen; i++)
+    if ((a[i] == '_' ? '-' : a[i]) != (b[i] == '_' ? '-' : b[i])) return 0;
+  return 1;
+}
+
+/* Keeps a hyperparameter setting of layer `from`, unless a higher layer set the key. */
+static void record_setting(RtOptions *o, const char *key, size_t len, const char *value, int from) {
+  for (int32_t i = 0; i < o->n_set; i++)
+    if (keys_eq(o->set[i].key, o->set[i].keylen, key, len)) {
+      if (o->set[i].from <= from) o->set[i] = (RtHyperSetting){key, len, value, (unsigned char)from};
+      return;
+    }
+  if (o->n_set < (int32_t)(sizeof o->set / sizeof *o->set))
+    o->set[o->n_set++] = (RtHyperSetting){key, len, value, (unsigned char)from};
+}
+
+static const char *layer_name(int from) {
+  return from == RT_FROM_MODEL ? "the model's train block" : from == RT_FROM_CHECKPOINT ? "the checkpoint" : "a flag";
+}
+
+/* The rule the run uses (the last layer's --optimizer, else the model's first) and its
+ * hyperparameters: its defaults, then every setting that names one of them. */
+static int settle_rule(RtOptions *o, const nnrt_model_desc *m, char *err, size_t errlen) {
+  char names[512];
+  if (m->n_rules < 1) {
+    snprintf(err, errlen, "this model was compiled without an optimizer to train with");
+    return RT_EXIT_ERROR;
+  }
+  int fo = find_flag("optimizer", 9);
+  int32_t r = 0;
+  if (o->optimizer && (r = rt_rule_find(m, o->optimizer, strlen(o->optimizer))) < 0) {
+    rt_rule_names(m, names, sizeof names);
+    if (o->from[fo] == RT_FROM_FLAG) {
+      snprintf(err, errlen, "--optimizer expects one of the model's optimizers (%s), got '%s'", names, o->optimizer);
+      return RT_EXIT_USAGE;
+    }
+    snprintf(err, errlen, "%s sets optimizer to '%s', which this model has no rule for (it has %s)",
+             layer_name(o->from[fo]), o->optimizer, names);
+    return RT_EXIT_ERROR;
+  }
+  o->rule = r;
+  const nnrt_rule_desc *rd = &m->rules[r];
+  for (int32_t k = 0; k < rd->n_hypers; k++) o->hyper[k] = rd->hypers[k].value, o->hyper_from[k] = RT_FROM_BUILTIN;
+  for (int32_t i = 0; i < o->n_set; i++) {
+    const RtHyperSetting *st = &o->set[i];
+    int32_t k = rt_hyper_find(rd, st->key, st->keylen);
+    if (k < 0) {
+      if (st->from != RT_FROM_FLAG) continue; /* another rule's setting */
+      rt_hyper_names(rd, names, sizeof names);
+      snprintf(err, errlen, "--%.*s is not a setting of optimizer '%s' (its settings: %s)", (int)st->keylen, st->key,
+               rd->name, names);
+      return RT_EXIT_USAGE;
+    }
+    double v;
+    if (rt_hyper_parse(&rd->hypers[k], st->value, &v)) {
+      char dom[96];
+      rt_hyper_domain(&rd->hypers[k], dom, sizeof dom);
+      if (st->from == RT_FROM_FLAG) {
+        snprintf(err, errlen, "--%.*s expects %s, got '%s'", (int)st->keylen, st->key, dom, st->value);
+        return RT_EXIT_USAGE;
+      }
+      snprintf(err, errlen, "%s sets %s to '%s': expected %s", layer_name(st->from), rd->hypers[k].name, st->value,
+               dom);
+      return RT_EXIT_ERROR;
+    }
+    o->hyper[k] = v;
+    o->hyper_from[k] = st->from;
+  }
+  if ((o->schedule != RT_SCHED_CONSTANT || o->warmup > 0) && rt_hyper_find(rd, "lr", 2) < 0) {
+    snprintf(err, errlen, "--schedule and --warmup set the learning rate, but optimizer '%s' has no lr", rd->name);
+    return RT_EXIT_USAGE;
+  }
+  return 0;
+}
+
 /* Checks that need several options, or the model, once all layers are in. */
 static int finish(RtOptions *o, const nnrt_model_desc *m, char *err, size_t errlen) {
+  int rc = settle_rule(o, m, err, errlen);
+  if (rc) return rc;
   if (o->milestones && rt_milestones_parse(o->milestones, o->milestone_v, &o->n_milestones)) {
     snprintf(err, errlen, "--milestones expects %s, got '%s'", expects(K_MILESTONES),
              o->milestones);
@@ -339,6 +404,10 @@ int rt_cli_apply(RtOptions *o, const nnrt_model_desc *m, int n, const char *cons
                  size_t errlen) {
   for (int i = 0; i < n; i++) {
     int f = keys[i] ? find_flag(keys[i], strlen(keys[i])) : -1;
+    if (f < 0 && keys[i] && rt_hyper_known(m, keys[i], strlen(keys[i]))) {
+      record_setting(o, keys[i], strlen(keys[i]), values[i] ? values[i] : "", from);
+      continue;
+    }
     if (f < 0 || flags[f].kind == K_ACTION) {
       snprintf(err, errlen, "%s sets '%s', which this runtime does not know (see --help)", what,
                keys[i] ? keys[i] : "(null)");
@@ -379,18 +448,33 @@ static int model_layer(RtOptions *o, const nnrt_model_desc *m, int *bad_flag, ch
 }
 
 int rt_cli_note(const RtOptions *o, const nnrt_model_desc *m, char *buf, size_t len) {
-  int fo = find_flag("optimizer", 9), fm = find_flag("momentum", 8);
-  if (o->from[fo] != RT_FROM_FLAG || o->optimizer != RT_OPT_RMSPROP || o->from[fm] != RT_FROM_MODEL ||
-      !(o->momentum > 0))
-    return 0;
+  int fo = find_flag("optimizer", 9);
+  const nnrt_rule_desc *rd = &m->rules[o->rule];
   const char *block = NULL;
   for (int32_t i = 0; i < m->n_options; i++)
     if (m->options[i].key && strcmp(m->options[i].key, "optimizer") == 0) block = m->options[i].value;
-  if (block && strcmp(block, "rmsprop") == 0) return 0;
-  snprintf(buf, len,
-           "--optimizer rmsprop keeps the train block's momentum %g: RMSprop with momentum "
-           "(--momentum 0 for plain RMSprop)",
-           o->momentum);
+  if (o->from[fo] != RT_FROM_FLAG || !block || strcmp(block, rd->name) == 0) return 0;
+  /* settings the block made for its own rule that the flag's rule takes too, other than
+   * its default (and its rate aside) */
+  size_t used = 0;
+  int n = 0;
+  for (int32_t k = 0; k < rd->n_hypers && used < len; k++) {
+    if (o->hyper_from[k] != RT_FROM_MODEL || strcmp(rd->hypers[k].name, "lr") == 0 ||
+        o->hyper[k] == rd->hypers[k].value)
+      continue;
+    char v[64], d[64], flag[64];
+    rt_hyper_format(&rd->hypers[k], o->hyper[k], v, sizeof v);
+    rt_hyper_format(&rd->hypers[k], rd->hypers[k].value, d, sizeof d);
+    snprintf(flag, sizeof flag, "%s", rd->hypers[k].name);
+    for (char *c = flag; *c; c++)
+      if (*c == '_') *c = '-';
+    used += (size_t)snprintf(buf + used, len - used, "%s%s %s (%s's default: --%s %s)", n++ ? ", " : "",
+                             rd->hypers[k].name, v, rd->name, flag, d);
+  }
+  if (!n) return 0;
+  char rest[RT_ERR_MAX];
+  snprintf(rest, sizeof rest, "%s", buf);
+  snprintf(buf, len, "--optimizer %s keeps the train block's %s", rd->name, rest);
   return 1;
 }
 
@@ -419,6 +503,21 @@ int rt_cli_parse(int argc, char **argv, const nnrt_model_desc *m, RtOptions *o, 
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
     int f = arg[1] == '-' ? find_flag(name, nlen) : -1;
     if (f >= 0 && memchr(name, '_', nlen)) f = -1; /* flags are spelled with '-' */
+    if (f < 0 && arg[1] == '-' && !memchr(name, '_', nlen) && rt_hyper_known(m, name, nlen)) {
+      /* a rule's hyperparameter: kept until the rule is known */
+      int is_bool = 0;
+      for (int32_t r = 0; r < m->n_rules && !is_bool; r++) {
+        int32_t k = rt_hyper_find(&m->rules[r], name, nlen);
+        is_bool = k >= 0 && m->rules[r].hypers[k].kind == NNRT_HYPER_BOOL;
+      }
+      const char *v = eq ? eq + 1 : is_bool ? "true" : i + 1 < argc ? argv[++i] : NULL;
+      if (!v) {
+        snprintf(err, errlen, "--%.*s expects a value, got nothing", (int)nlen, name);
+        return RT_EXIT_USAGE;
+      }
+      record_setting(o, name, nlen, v, RT_FROM_FLAG);
+      continue;
+    }
     if (f < 0) {
       snprintf(err, errlen, "unknown flag '%.*s' (see --help)", (int)(name - arg + nlen), arg);
       return RT_EXIT_USAGE;
@@ -456,43 +555,55 @@ int rt_cli_parse(int argc, char **argv, const nnrt_model_desc *m, RtOptions *o, 
   return finish(o, m, err, errlen);
 }
 
-int rt_cli_trajectory(const RtOptions *o, const char **keys, const char **values, int max,
-                      char *store, size_t storelen) {
+int rt_cli_trajectory(const RtOptions *o, const nnrt_model_desc *m, const char **keys, const char **values,
+                      int max, char *store, size_t storelen) {
   int n = 0;
   size_t used = 0;
-  for (int f = 0; f < N_FLAGS && n < max; f++) {
-    if (!flags[f].trajectory) continue;
-    const char *base = (const char *)o + flags[f].off;
-    int is_str = flags[f].kind == K_MILESTONES || flags[f].kind == K_TEXT;
-    if (is_str && !*(const char *const *)base) continue;
-    if (base == (const char *)&o->momentum && o->momentum < 0) continue; /* the optimizer's own */
+  const nnrt_rule_desc *rd = &m->rules[o->rule];
+  for (int f = 0; f < N_FLAGS + rd->n_hypers && n < max; f++) {
     char v[128];
-    format_value(o, f, v, sizeof v);
+    const char *key;
+    if (f < N_FLAGS) {
+      if (!flags[f].trajectory) continue;
+      const char *base = (const char *)o + flags[f].off;
+      int is_str = flags[f].kind == K_MILESTONES || flags[f].kind == K_TEXT;
+      if (is_str && !*(const char *const *)base) continue;
+      if (flags[f].kind == K_OPTIMIZER) snprintf(v, sizeof v, "%s", rd->name); /* the rule, resolved */
+      else format_value(o, f, v, sizeof v);
+      key = flags[f].name;
+    } else { /* the rule's hyperparameters, after it */
+      const nnrt_hyper_desc *h = &rd->hypers[f - N_FLAGS];
+      rt_hyper_format(h, o->hyper[f - N_FLAGS], v, sizeof v);
+      key = h->name;
+    }
     size_t len = strlen(v) + 1;
     if (used + len > storelen) break;
     memcpy(store + used, v, len);
-    keys[n] = flags[f].name;
+    keys[n] = key;
     values[n++] = store + used;
     used += len;
   }
   return n;
 }
 
-static void print_flag(FILE *f, const RtOptions *o, int k, int from_model) {
+static void print_flag(FILE *f, const RtOptions *o, const nnrt_model_desc *m, int k, int from) {
+  const char *source = from == RT_FROM_MODEL ? ", from the model" : from == RT_FROM_FLAG ? ", from a flag" : "";
   const Flag *fl = &flags[k];
-  char left[48], def[160];
+  char left[48], def[768];
   snprintf(left, sizeof left, "--%s%s%s", fl->name, fl->meta ? " " : "",
            fl->meta ? fl->meta : "");
   def[0] = 0;
   const char *name = fl->name;
   if (fl->kind == K_ACTION) {
-  } else if (strcmp(name, "momentum") == 0 && o->momentum < 0) {
-    snprintf(def, sizeof def, " (default 0.9 for momentum and nesterov, 0 for rmsprop)");
+  } else if (fl->kind == K_OPTIMIZER) {
+    char names[512];
+    rt_rule_names(m, names, sizeof names);
+    snprintf(def, sizeof def, " %s (default %s%s)", names, m->rules[o->rule].name, source);
   } else {
     char v[128];
     format_value(o, k, v, sizeof v);
     if (fl->kind == K_BOOL || fl->kind == K_DELIM || *v)
-      snprintf(def, sizeof def, " (default %s%s)", v, from_model ? ", from the model" : "");
+      snprintf(def, sizeof def, " (default %s%s)", v, source);
     else if (strcmp(name, "data") == 0)
       snprintf(def, sizeof def, " (required: the model names none)");
     else
@@ -501,11 +612,43 @@ static void print_flag(FILE *f, const RtOptions *o, int k, int from_model) {
   fprintf(f, "  %-22s %s%s\n", left, fl->help, def);
 }
 
-void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m) {
+/* The run's rule's hyperparameters, as flags. */
+static void print_hypers(FILE *f, const RtOptions *o, const nnrt_model_desc *m) {
+  const nnrt_rule_desc *rd = &m->rules[o->rule];
+  for (int32_t k = 0; k < rd->n_hypers; k++) {
+    const nnrt_hyper_desc *h = &rd->hypers[k];
+    char left[80], dom[96], v[64], flag[64];
+    snprintf(flag, sizeof flag, "%s", h->name);
+    for (char *c = flag; *c; c++)
+      if (*c == '_') *c = '-';
+    snprintf(left, sizeof left, "--%s%s", flag, h->kind == NNRT_HYPER_BOOL ? "" : " X");
+    rt_hyper_domain(h, dom, sizeof dom);
+    rt_hyper_format(h, o->hyper[k], v, sizeof v);
+    fprintf(f, "  %-22s %s: %s (default %s%s)\n", left, rd->name, dom, v,
+            o->hyper_from[k] == RT_FROM_MODEL ? ", from the model" : o->hyper_from[k] == RT_FROM_FLAG ? ", from a flag" : "");
+  }
+  if (m->n_rules > 1)
+    fprintf(f, "  %-22s (the settings of another optimizer: --optimizer NAME --help)\n", "");
+}
+
+void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m, const RtOptions *parsed) {
   RtOptions o;
   char err[RT_ERR_MAX];
   int bad_flag;
   int bad = model_layer(&o, m, &bad_flag, err, sizeof err);
+  /* the optimizer a flag before --help named, if it is one of the model's */
+  int fo = find_flag("optimizer", 9);
+  if (parsed && parsed->from[fo] == RT_FROM_FLAG && rt_rule_find(m, parsed->optimizer, strlen(parsed->optimizer)) >= 0)
+    o.optimizer = parsed->optimizer, o.from[fo] = RT_FROM_FLAG;
+  for (int32_t i = 0; parsed && i < parsed->n_set; i++)
+    if (parsed->set[i].from == RT_FROM_FLAG) record_setting(&o, parsed->set[i].key, parsed->set[i].keylen, parsed->set[i].value, RT_FROM_FLAG);
+  if (m->n_rules > 0 && settle_rule(&o, m, err, sizeof err)) { /* a bad setting: the defaults */
+    char ignored[RT_ERR_MAX];
+    o.n_set = 0;
+    o.optimizer = NULL;
+    settle_rule(&o, m, ignored, sizeof ignored);
+    bad = 1;
+  }
   fprintf(f, "usage: %s [train] [flags]\n", prog);
   fprintf(f, "       %s eval --load FILE [--data SOURCE] [flags]\n", prog);
   fprintf(f, "       %s predict --load FILE --data SOURCE [--out FILE] [flags]\n\n", prog);
@@ -528,7 +671,9 @@ void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m) {
   if (bad) fprintf(f, "Warning: %s.\n", err);
   for (int k = 0; k < N_FLAGS; k++) {
     if (flags[k].group) fprintf(f, "\n%s flags:\n", flags[k].group);
-    print_flag(f, &o, k, o.from[k] == RT_FROM_MODEL);
+    if (flags[k].kind == K_OPTIMIZER && m->n_rules < 1) continue;
+    print_flag(f, &o, m, k, o.from[k]);
+    if (flags[k].kind == K_OPTIMIZER) print_hypers(f, &o, m);
   }
   fprintf(f,
           "\nSOURCE is [FORMAT:]PATH[,PATH...] with FORMAT csv, idx or npy (by default detected "
@@ -537,6 +682,8 @@ void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m) {
           "under the\nsame name. Exit status: 0 success, 1 error in the data or in training, 2 "
           "usage error,\n130 interrupted (Ctrl-C; the checkpoint of --save is written first).\n");
 }
+
+int rt_cli_is_flag(const char *name, size_t len) { return find_flag(name, len) >= 0; }
 
 void rt_cli_version(FILE *f, const nnrt_model_desc *m) {
   fprintf(f, "model %s (compiled from %s)\n", m->name, m->source ? m->source : "an unknown file");

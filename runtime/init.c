@@ -62,10 +62,26 @@ void rt_init_params(const nnrt_model_desc *m, float *params, RtRng *r) {
   /* Gaps between parameters (if the compiler ever pads) are zeroed, not left garbage. */
   for (int64_t i = 0; i < m->param_floats; i++) params[i] = 0.0f;
   for (int32_t i = 0; i < m->n_params; i++) {
-    const nnrt_param_desc *p = &m->params[i];
+    const nnrt_slot_desc *p = &m->slots[i];
     int64_t fan_in = p->rank > 0 ? p->dims[0] : 1;
     int64_t fan_out = p->rank > 0 ? p->dims[p->rank - 1] : 1;
     rt_init_fill(params + p->offset, p->size, p->init, p->init_a, p->init_b, fan_in, fan_out,
                  r);
   }
+}
+
+void rt_init_state(const nnrt_model_desc *m, int32_t rule, int32_t k, float *state, RtRng *r) {
+  const nnrt_state_desc *sd = &m->rules[rule].states[k];
+  float *base = state + (int64_t)k * m->param_floats;
+  for (int64_t i = 0; i < m->param_floats; i++) base[i] = 0.0f;
+  for (int32_t i = 0; i < m->n_params; i++) {
+    const nnrt_slot_desc *p = &m->slots[i];
+    int64_t fan_in = p->rank > 0 ? p->dims[0] : 1;
+    int64_t fan_out = p->rank > 0 ? p->dims[p->rank - 1] : 1;
+    rt_init_fill(base + p->offset, p->size, sd->init, sd->init_a, sd->init_b, fan_in, fan_out, r);
+  }
+}
+
+void rt_init_states(const nnrt_model_desc *m, int32_t rule, float *state, RtRng *r) {
+  for (int32_t k = 0; k < m->rules[rule].n_states; k++) rt_init_state(m, rule, k, state, r);
 }

@@ -206,10 +206,10 @@ static int64_t print_nested(FILE *f, const float *x, const int64_t *dims, int32_
 
 void rt_log_params(FILE *f, const nnrt_model_desc *m, const float *params) {
   int64_t total = 0;
-  for (int32_t i = 0; i < m->n_params; i++) total += m->params[i].size;
+  for (int32_t i = 0; i < m->n_params; i++) total += m->slots[i].size;
   if (total > 16) return;
   for (int32_t i = 0; i < m->n_params; i++) {
-    const nnrt_param_desc *p = &m->params[i];
+    const nnrt_slot_desc *p = &m->slots[i];
     fprintf(f, "%s = ", p->name);
     print_nested(f, params + p->offset, p->dims, p->rank, 0);
     fputc('\n', f);

@@ -6,6 +6,7 @@
  * message naming the bad entry instead of as a crash in the middle of training.
  */
 #include <stdarg.h>
+#include <string.h>
 
 #include "nnrt_internal.h"
 
@@ -83,18 +84,51 @@ int rt_check_model(const nnrt_model_desc *m, char *err, size_t errlen) {
     return fail(&c, "the model has %d metrics", (int)m->n_metrics);
   for (int32_t i = 0; i < m->n_metrics; i++)
     if (!m->metric_names[i]) return fail(&c, "metric %d has no name", (int)i);
-  if (m->n_params < 0 || (m->n_params > 0 && !m->params) || m->param_floats < 0)
-    return fail(&c, "the model has %d parameters in %lld floats", (int)m->n_params,
-                (long long)m->param_floats);
-  for (int32_t i = 0; i < m->n_params; i++) {
-    const nnrt_param_desc *p = &m->params[i];
-    snprintf(what, sizeof what, "parameter %d (%.40s)", (int)i, p->name ? p->name : "?");
+  if (m->n_slots < 0 || m->n_params < 0 || m->n_params > m->n_slots || (m->n_slots > 0 && !m->slots) ||
+      m->param_floats < 0 || m->buffer_floats < 0)
+    return fail(&c, "the model has %d slots (%d parameters) in %lld + %lld floats", (int)m->n_slots,
+                (int)m->n_params, (long long)m->param_floats, (long long)m->buffer_floats);
+  for (int32_t i = 0; i < m->n_slots; i++) {
+    const nnrt_slot_desc *p = &m->slots[i];
+    int is_param = i < m->n_params;
+    snprintf(what, sizeof what, "%s %d (%.40s)", is_param ? "parameter" : "buffer", (int)i, p->name ? p->name : "?");
     if (!p->name) return fail(&c, "%s has no name", what);
+    if (p->kind != (is_param ? NNRT_SLOT_PARAM : NNRT_SLOT_BUFFER)) return fail(&c, "%s has kind %d", what, (int)p->kind);
     if (check_shape(&c, what, p->rank, p->dims, p->size)) return -1;
-    if (p->offset < 0 || p->offset > m->param_floats - p->size)
-      return fail(&c, "%s at offset %lld lies outside the %lld-float parameter buffer", what,
-                  (long long)p->offset, (long long)m->param_floats);
+    int64_t floats = is_param ? m->param_floats : m->buffer_floats;
+    if (p->offset < 0 || p->offset > floats - p->size)
+      return fail(&c, "%s at offset %lld lies outside the %lld-float %s buffer", what, (long long)p->offset,
+                  (long long)floats, is_param ? "parameter" : "buffers'");
     if (!rt_init_name(p->init)) return fail(&c, "%s has initialiser kind %d", what, (int)p->init);
+  }
+  if (m->n_rules < 0 || (m->n_rules > 0 && !m->rules))
+    return fail(&c, "the model has %d update rules", (int)m->n_rules);
+  for (int32_t i = 0; i < m->n_rules; i++) {
+    const nnrt_rule_desc *r = &m->rules[i];
+    snprintf(what, sizeof what, "update rule %d (%.40s)", (int)i, r->name ? r->name : "?");
+    if (!r->name || !*r->name) return fail(&c, "%s has no name", what);
+    if (rt_rule_find(m, r->name, strlen(r->name)) != i) return fail(&c, "%s is named twice", what);
+    if (r->n_hypers < 0 || r->n_hypers > RT_MAX_HYPERS || (r->n_hypers > 0 && !r->hypers) || r->n_states < 0 ||
+        r->n_states > RT_MAX_STATES || (r->n_states > 0 && !r->states))
+      return fail(&c, "%s has %d hyperparameters and %d states", what, (int)r->n_hypers, (int)r->n_states);
+    for (int32_t k = 0; k < r->n_hypers; k++) {
+      const nnrt_hyper_desc *h = &r->hypers[k];
+      double v;
+      char text[64];
+      if (!h->name || !*h->name || rt_hyper_find(r, h->name, strlen(h->name)) != k)
+        return fail(&c, "%s's hyperparameter %d has no name of its own", what, (int)k);
+      if ((h->kind != NNRT_HYPER_NUMBER && h->kind != NNRT_HYPER_BOOL) || !(h->lo < h->hi))
+        return fail(&c, "%s's hyperparameter '%s' has kind %d and range %g..%g", what, h->name, (int)h->kind, h->lo,
+                    h->hi);
+      rt_hyper_format(h, h->value, text, sizeof text);
+      if (rt_hyper_parse(h, text, &v) || v != h->value)
+        return fail(&c, "%s's hyperparameter '%s' has the default %g outside its domain", what, h->name, h->value);
+      if (rt_cli_is_flag(h->name, strlen(h->name)))
+        return fail(&c, "%s's hyperparameter '%s' has the name of a flag of the train program", what, h->name);
+    }
+    for (int32_t k = 0; k < r->n_states; k++)
+      if (!r->states[k].name || !rt_init_name(r->states[k].init))
+        return fail(&c, "%s's state %d has no name or initialiser kind %d", what, (int)k, (int)r->states[k].init);
   }
   if (m->arena_fixed < 0 || m->arena_per_sample < 0)
     return fail(&c, "the arena is %lld + %lld per sample floats", (long long)m->arena_fixed,
@@ -105,7 +139,7 @@ int rt_check_model(const nnrt_model_desc *m, char *err, size_t errlen) {
     if (!m->options[i].key || !m->options[i].value)
       return fail(&c, "train block option %d has no %s", (int)i,
                   m->options[i].key ? "value" : "key");
-  if (!m->train_step) return fail(&c, "the model has no train_step");
-  if (!m->evaluate) return fail(&c, "the model has no evaluate");
+  if (!m->train || !m->gradient || !m->apply_update || !m->evaluate || !m->predict)
+    return fail(&c, "the model lacks an entry point");
   return 0;
 }

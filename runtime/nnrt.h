@@ -1,14 +1,16 @@
 /* nnrt.h: the ABI between code that nnc generates and libnnrt, the training runtime.
  *
  * A compiled model exports exactly one symbol, `nnrt_model`, a constant descriptor: what
- * the model's inputs, outputs, metrics and parameters are, how big its work arena is, the
- * settings of its `train` block, and its entry points. The runtime's main() drives
+ * the model's inputs, outputs, metrics and slots (parameters, buffers) are, how big its
+ * work arena is, the settings of its `train` block, the update rules it was compiled with
+ * (each an optimizer of the language: its hyperparameters and states), and its entry
+ * points, which all take one step context (nnrt_step). The runtime's main() drives
  * training through it and nothing else, so the same object can later be linked into a
  * user's program as an inference library.
  *
  * Layout rules every entry point follows:
- *  - Parameters, gradients and optimizer state are each ONE flat float array; parameter
- *    i occupies [params[i].offset, params[i].offset + params[i].size).
+ *  - Parameters, gradients, buffers and optimizer state are each ONE flat float array;
+ *    parameter i occupies [slots[i].offset, slots[i].offset + slots[i].size).
  *  - An input is a dense row-major float array of batch * size floats (size = elements
  *    per sample); the batch dimension is the leading one. Whatever an input's declared
  *    dtype, entry points take its values as floats: a u8 input holds 0..255, a class
@@ -25,7 +27,7 @@
 
 #include <stdint.h>
 
-#define NNRT_ABI_VERSION 3
+#define NNRT_ABI_VERSION 4
 #define NNRT_MAX_RANK 4
 
 typedef enum nnrt_dtype {
@@ -62,18 +64,26 @@ typedef struct nnrt_tensor_desc {
   int32_t role;    /* inputs: nnrt_role; outputs: 0 */
 } nnrt_tensor_desc;
 
-/* A parameter: shape, place in the flat buffer, initialiser. For the fan-based
- * initialisers, fan_in = dims[0] and fan_out = dims[rank-1] (both 1 for a scalar).
- * Names are unique and may contain dots (`h.W`: the W of the layer bound to h). */
-typedef struct nnrt_param_desc {
+/* A slot: state the model keeps across steps. A parameter (NNRT_SLOT_PARAM) is trained: its
+ * gradient has the same place in the gradient buffer. A buffer (NNRT_SLOT_BUFFER) is kept
+ * but not trained (a running statistic). For the fan-based initialisers, fan_in = dims[0]
+ * and fan_out = dims[rank-1] (both 1 for a scalar). Names are unique and may contain dots
+ * (`h.W`: the W of the layer bound to h). */
+typedef enum nnrt_slot_kind {
+  NNRT_SLOT_PARAM = 1,
+  NNRT_SLOT_BUFFER = 2,
+} nnrt_slot_kind;
+
+typedef struct nnrt_slot_desc {
   const char *name;
+  int32_t kind; /* nnrt_slot_kind */
   int32_t rank;
   int64_t dims[NNRT_MAX_RANK];
   int64_t size;
-  int64_t offset; /* in floats, into the flat parameter buffer */
+  int64_t offset; /* in floats, into the parameter (or buffer) buffer */
   int32_t init;   /* nnrt_init_kind */
   float init_a, init_b;
-} nnrt_param_desc;
+} nnrt_slot_desc;
 
 /* One setting of the model's `train` block, spelled as the train program's flag of the
  * same name would take it (`--KEY VALUE`); flags given on the command line override it.
@@ -81,10 +91,11 @@ typedef struct nnrt_param_desc {
  *   data, val      FORMAT:PATH[,PATH...]  FORMAT is csv, idx or npy; one file per input in
  *                  declaration order (csv: one file for all inputs); paths absolute, already
  *                  resolved against the model file's directory
- *   optimizer      sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
- *   lr, momentum, rho, eps, beta1, beta2, weight_decay, l1, clip_norm   numbers
+ *   optimizer      the name of one of the model's rules
+ *   a hyperparameter of that rule (lr, momentum, ...): its value, a number or true/false
  *   batch          a positive integer, or "all"
  *   epochs, seed, accumulate, patience   integers
+ *   clip_norm      a number
  *   schedule       constant, step, multistep, exponential, inverse, polynomial, cosine
  *   (and the schedule's own settings; see the runtime's --help) */
 typedef struct nnrt_option {
@@ -92,48 +103,77 @@ typedef struct nnrt_option {
   const char *value;
 } nnrt_option;
 
-/* One training step on a batch: forward, batch-mean loss, backward. Writes the gradient
- * of the mean loss into grads (same layout as params), the batch mean of each metric
- * into metrics[0..n_metrics), and returns the mean loss. */
-typedef float (*nnrt_train_step_fn)(const float *params, float *grads,
-                                    const float *const *inputs, float *metrics,
-                                    float *arena, int64_t batch, int64_t max_batch);
+/* A hyperparameter of an update rule: a run-time scalar the rule reads, with its default
+ * and the values it may take (lo..hi, each end open or closed; +-inf allowed). A bool is
+ * 0 or 1. */
+typedef enum nnrt_hyper_kind {
+  NNRT_HYPER_NUMBER = 1,
+  NNRT_HYPER_BOOL = 2,
+} nnrt_hyper_kind;
 
-/* The loss and metrics of a batch, without gradients. */
-typedef float (*nnrt_evaluate_fn)(const float *params, const float *const *inputs,
-                                  float *metrics, float *arena, int64_t batch,
-                                  int64_t max_batch);
+typedef struct nnrt_hyper_desc {
+  const char *name;
+  int32_t kind; /* nnrt_hyper_kind */
+  int32_t lo_open, hi_open;
+  double lo, hi;
+  double value; /* the rule's default */
+} nnrt_hyper_desc;
 
-/* The model's outputs for a batch: writes outputs[i] (batch * outputs[i].size floats).
- * Reads only the inputs whose role is NNRT_ROLE_FEATURE; the others may be NULL. */
-typedef void (*nnrt_predict_fn)(const float *params, const float *const *inputs,
-                                float *const *outputs, float *arena, int64_t batch,
-                                int64_t max_batch);
+/* A state of an update rule: one array shaped like each parameter, initialised so. */
+typedef struct nnrt_state_desc {
+  const char *name;
+  int32_t init; /* nnrt_init_kind */
+  float init_a, init_b;
+} nnrt_state_desc;
 
-/* The optimizers a compiled step can apply itself (see train_update). */
-typedef enum nnrt_update_kind {
-  NNRT_UPDATE_SGD = 1,      /* w -= lr*g */
-  NNRT_UPDATE_MOMENTUM = 2, /* v = m*v + g;  w -= lr*v */
-  NNRT_UPDATE_NESTEROV = 3, /* v = m*v - lr*g;  w += m*v - lr*g  (the seed's rule) */
-  NNRT_UPDATE_RMSPROP = 4,  /* s = rho*s + (1-rho)*g^2;  w -= lr*g / (sqrt(s) + eps) */
-} nnrt_update_kind;
+/* An update rule (an optimizer of the language): its hyperparameters and states. */
+typedef struct nnrt_rule_desc {
+  const char *name;
+  int32_t n_hypers;
+  const nnrt_hyper_desc *hypers;
+  int32_t n_states;
+  const nnrt_state_desc *states;
+} nnrt_rule_desc;
 
-/* One optimizer update, described for train_update. g is the gradient plus
- * weight_decay * w (L2); the formulas and their evaluation order are exactly those of
- * libnnrt's optimizers, in float. */
-typedef struct nnrt_update {
-  int32_t kind; /* nnrt_update_kind */
-  float lr, momentum, rho, eps, weight_decay;
-  float *state; /* momentum/nesterov: v; rmsprop: s; param_floats floats each; sgd: unused */
-} nnrt_update;
+/* The step context every entry point takes. The caller fills what the entry point reads
+ * (see each below); entry points write only their results, the arena and `nonfinite`.
+ *  - state holds the chosen rule's states: state k of parameter i at
+ *    k * param_floats + slots[i].offset.
+ *  - step is the number of this update (1 for the first), epoch of this epoch (1 for the
+ *    first); hyper holds the rule's hyperparameters in its order (a bool as 0 or 1).
+ *  - train and apply_update set nonfinite to 1 + the index of the first parameter whose
+ *    gradient held an inf or NaN (its update is then applied: the caller must stop and
+ *    keep nothing of this step), 0 when every gradient was finite. */
+typedef struct nnrt_step {
+  float *params;
+  float *grads;
+  float *state;
+  float *buffers;
+  const float *const *inputs;
+  float *const *outputs;
+  float *metrics;
+  float *arena;
+  int64_t batch, max_batch;
+  int64_t step, epoch;
+  uint64_t seed;
+  const float *hyper;
+  int32_t rule;
+  int32_t nonfinite;
+} nnrt_step;
 
-/* A training step that applies the update to params itself, so that a gradient that is
- * an outer product (x^T dy at a small batch) is consumed where it is produced and never
- * stored: one pass over the weights instead of three. grads is scratch. Returns the mean
- * loss, as train_step does; metrics likewise. */
-typedef float (*nnrt_train_update_fn)(float *params, float *grads, const float *const *inputs,
-                                      float *metrics, float *arena, int64_t batch,
-                                      int64_t max_batch, const nnrt_update *update);
+/* Every entry point: returns the batch-mean loss (predict: 0).
+ *   train         one training step with the update applied: forward, loss, backward and
+ *                 rule `rule` on every parameter, the updates scheduled after every read of
+ *                 what they overwrite; grads is scratch. Writes metrics.
+ *   gradient      the same step without the update: the gradient of the mean loss into
+ *                 grads (computed exactly as train computes it), and metrics.
+ *   apply_update  rule `rule` on every parameter from grads: after gradient, train and this
+ *                 leave params and state identical, bit for bit.
+ *   evaluate      the loss and metrics of a batch.
+ *   predict       the outputs of a batch into outputs[i] (batch * outputs[i].size floats);
+ *                 reads only the inputs whose role is NNRT_ROLE_FEATURE (the others may be
+ *                 NULL). */
+typedef float (*nnrt_entry_fn)(nnrt_step *s);
 
 typedef struct nnrt_model_desc {
   int32_t abi_version; /* NNRT_ABI_VERSION */
@@ -145,17 +185,18 @@ typedef struct nnrt_model_desc {
   const nnrt_tensor_desc *outputs;
   int32_t n_metrics;
   const char *const *metric_names;
+  int32_t n_slots;  /* the parameters first, then the buffers */
   int32_t n_params;
-  const nnrt_param_desc *params;
-  int64_t param_floats;     /* size of the flat parameter buffer */
-  int64_t arena_fixed;      /* arena floats independent of the batch */
+  const nnrt_slot_desc *slots;
+  int64_t param_floats;     /* size of the flat parameter (and gradient) buffer */
+  int64_t buffer_floats;    /* size of the flat buffer of buffers */
+  int64_t arena_fixed;      /* arena floats independent of the batch (every entry point's) */
   int64_t arena_per_sample; /* arena floats per sample of max_batch */
   int32_t n_options;
   const nnrt_option *options; /* the train block, in source order */
-  nnrt_train_step_fn train_step;
-  nnrt_evaluate_fn evaluate;
-  nnrt_predict_fn predict;
-  nnrt_train_update_fn train_update;
+  int32_t n_rules;
+  const nnrt_rule_desc *rules; /* the default (the train block's) first */
+  nnrt_entry_fn train, gradient, apply_update, evaluate, predict;
 } nnrt_model_desc;
 
 /* Provided by the runtime to compiled code: runs body(ctx, lo, hi) over [0, n), split

@@ -38,42 +38,42 @@ double rt_rng_normal(RtRng *r);             /* N(0, 1) */
 
 /* ---- init.c: parameter initialisers from the descriptor ---- */
 void rt_init_params(const nnrt_model_desc *m, float *params, RtRng *r);
+/* Rule `rule`'s states for every parameter (state k of parameter i at k * param_floats +
+ * its offset), each by its initialiser with the parameter's fans. */
+void rt_init_states(const nnrt_model_desc *m, int32_t rule, float *state, RtRng *r);
+/* State k of rule `rule` alone. */
+void rt_init_state(const nnrt_model_desc *m, int32_t rule, int32_t k, float *state, RtRng *r);
 /* Fills x[0..n) per one initialiser; fan_in/fan_out matter for glorot and he. */
 void rt_init_fill(float *x, int64_t n, int32_t kind, float a, float b, int64_t fan_in,
                   int64_t fan_out, RtRng *r);
 const char *rt_init_name(int32_t kind); /* NULL if unknown */
 
-/* ---- optim.c: optimizers and gradient processing over flat buffers ---- */
-typedef enum RtOptKind {
-  RT_OPT_SGD, RT_OPT_MOMENTUM, RT_OPT_NESTEROV, RT_OPT_ADAGRAD, RT_OPT_RMSPROP, RT_OPT_ADAM,
-  RT_OPT_ADAMW, RT_OPT_COUNT
-} RtOptKind;
-
-typedef struct RtOptConfig {
-  RtOptKind kind;
-  float lr;           /* this step's learning rate (the schedule's value) */
-  float momentum;     /* momentum, nesterov; rmsprop's optional momentum (0: none) */
-  float rho;          /* rmsprop */
-  float eps;          /* adagrad, rmsprop, adam, adamw */
-  float beta1, beta2; /* adam, adamw */
-  float weight_decay; /* adamw only (decoupled); the others get L2 through rt_grad_regularize */
-  int centered;       /* rmsprop */
-} RtOptConfig;
-
-int rt_optim_parse(const char *name, RtOptKind *out); /* 0 ok, -1 unknown name */
-const char *rt_optim_name(RtOptKind k);
-const char *rt_optim_names(void); /* "sgd, momentum, ...": for messages */
-/* How many state arrays of n floats the optimizer keeps (zeroed at the start). */
-int rt_optim_state_count(const RtOptConfig *c);
-/* One update of w[0..n) from g; state holds rt_optim_state_count(c) arrays of n floats
- * one after another; t is the 1-based update number (for bias corrections). */
-void rt_optim_step(const RtOptConfig *c, float *w, const float *g, float *state, int64_t n,
-                   int64_t t);
+/* ---- grad.c: the whole gradient, between `gradient` and `apply_update` ---- */
 /* sqrt(sum g^2), accumulated in double. */
 double rt_grad_norm(const float *g, int64_t n);
 void rt_grad_scale(float *g, int64_t n, float s);
-/* g += l2 * w + l1 * sign(w). */
-void rt_grad_regularize(float *g, const float *w, int64_t n, float l2, float l1);
+
+/* ---- rule.c: the model's update rules and their hyperparameters ---- */
+#define RT_MAX_HYPERS 64
+#define RT_MAX_STATES 16
+/* The rule named `name` (len bytes), or -1. */
+int32_t rt_rule_find(const nnrt_model_desc *m, const char *name, size_t len);
+/* The rule's hyperparameter named so ('_' and '-' alike), or -1. */
+int32_t rt_hyper_find(const nnrt_rule_desc *r, const char *name, size_t len);
+/* Whether some rule of the model has a hyperparameter of that name. */
+int rt_hyper_known(const nnrt_model_desc *m, const char *name, size_t len);
+/* "a number in (0, 1)", "true or false", "a number": what a setting must be. */
+void rt_hyper_domain(const nnrt_hyper_desc *h, char *buf, size_t len);
+/* Parses a setting (a number; true, false, 1 or 0 for a bool) and checks its domain; 0, or
+ * -1 if it is malformed or outside. */
+int rt_hyper_parse(const nnrt_hyper_desc *h, const char *v, double *out);
+/* The setting as flags and checkpoints spell it: true/false, or the shortest number that
+ * reads back as the same double. */
+void rt_hyper_format(const nnrt_hyper_desc *h, double v, char *buf, size_t len);
+/* "sgd, momentum, rmsprop": the model's rules, for messages. */
+void rt_rule_names(const nnrt_model_desc *m, char *buf, size_t len);
+/* "lr, rho, eps": a rule's hyperparameters. */
+void rt_hyper_names(const nnrt_rule_desc *r, char *buf, size_t len);
 
 /* ---- schedule.c: learning-rate schedules ---- */
 typedef enum RtSchedKind {
@@ -215,6 +215,15 @@ enum { RT_FROM_BUILTIN, RT_FROM_MODEL, RT_FROM_CHECKPOINT, RT_FROM_FLAG };
 
 enum { RT_N_FLAGS = 48 }; /* >= the number of flags in cli.c's table */
 
+/* A setting of a rule's hyperparameter from one layer, kept by name until the rule is
+ * known (the flags may name it after the setting). */
+typedef struct RtHyperSetting {
+  const char *key;
+  size_t keylen;
+  const char *value;
+  unsigned char from; /* RT_FROM_* */
+} RtHyperSetting;
+
 typedef struct RtOptions {
   RtMode mode;
   const char *data, *val; /* source specs; NULL: none */
@@ -226,12 +235,10 @@ typedef struct RtOptions {
   int drop_last;
   uint64_t seed;
   int64_t threads; /* 0: OpenBLAS's default */
-  RtOptKind optimizer;
-  double lr, momentum; /* momentum < 0: the optimizer's default */
-  double rho, eps, beta1, beta2, weight_decay, l1, clip_norm;
-  int centered;
+  const char *optimizer; /* the rule's name, as a layer gave it (NULL: the model's first) */
+  double clip_norm;
   int64_t accumulate;
-  int separate_update; /* never use the model's train_update */
+  int separate_update; /* never use the model's train entry point */
   RtSchedKind schedule;
   int64_t step_size;
   double gamma;
@@ -250,9 +257,14 @@ typedef struct RtOptions {
   int64_t save_every;
   const char *load, *out;
   int help, version; /* asked for; the caller prints and exits 0 */
+  RtHyperSetting set[RT_MAX_HYPERS * 2]; /* hyperparameter settings, the latest per key */
+  int32_t n_set;
   /* Derived. */
   int64_t milestone_v[RT_MAX_MILESTONES];
   int32_t n_milestones;
+  int32_t rule;                  /* the rule the run uses */
+  double hyper[RT_MAX_HYPERS];   /* its hyperparameters */
+  unsigned char hyper_from[RT_MAX_HYPERS]; /* RT_FROM_* of each */
   unsigned char from[RT_N_FLAGS]; /* RT_FROM_* per flag */
 } RtOptions;
 
@@ -269,13 +281,16 @@ int rt_cli_apply(RtOptions *o, const nnrt_model_desc *m, int n, const char *cons
 /* The options that decide the training trajectory, formatted as flag values: fills at
  * most max keys/values (values written into store, a buffer of storelen bytes); returns
  * how many. */
-int rt_cli_trajectory(const RtOptions *o, const char **keys, const char **values, int max,
-                      char *store, size_t storelen);
+int rt_cli_trajectory(const RtOptions *o, const nnrt_model_desc *m, const char **keys, const char **values,
+                      int max, char *store, size_t storelen);
 /* A note for a combination of flags that is valid but likely not what was meant (a flag's
- * optimizer keeping the train block's momentum); 1 with the note in buf, else 0. */
+ * rule keeping the train block's settings of another); 1 with the note in buf, else 0. */
 int rt_cli_note(const RtOptions *o, const nnrt_model_desc *m, char *buf, size_t len);
-void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m);
+/* The help of this program; o: what rt_cli_parse read before --help (its --optimizer). */
+void rt_cli_help(FILE *f, const char *prog, const nnrt_model_desc *m, const RtOptions *o);
 void rt_cli_version(FILE *f, const nnrt_model_desc *m);
+/* Whether one of the train program's own flags is named so ('_' and '-' alike). */
+int rt_cli_is_flag(const char *name, size_t len);
 
 /* ---- log.c: what the user sees during and after training ---- */
 typedef struct RtProgress {
@@ -320,8 +335,8 @@ int rt_check_model(const nnrt_model_desc *m, char *err, size_t errlen);
 
 /* ---- checkpoint.c: saving and resuming training ---- */
 #define RT_CKPT_MAGIC "NNRTCKPT"
-#define RT_CKPT_VERSION 1
-#define RT_CKPT_MAX_OPTIONS 48
+#define RT_CKPT_VERSION 2
+#define RT_CKPT_MAX_OPTIONS 128
 
 /* Everything a resumed run needs to continue exactly. */
 typedef struct RtTrainState {
@@ -337,9 +352,12 @@ typedef struct RtTrainState {
   double best;        /* early stopping: best monitored value, at epoch best_epoch */
   int64_t best_epoch, wait;
   float *params;      /* [param_floats] */
-  float *state;       /* [state_count * param_floats] optimizer state */
-  int32_t state_count;
-  const char *optimizer;
+  float *buffers;     /* [buffer_floats] */
+  float *state;       /* [n_states * param_floats]: state k of parameter i at
+                         k * param_floats + its offset */
+  int32_t n_states;
+  const char *state_names[RT_MAX_STATES];
+  const char *rule;   /* the update rule the states belong to */
   int32_t n_options; /* the trajectory's options as flag values */
   const char *keys[RT_CKPT_MAX_OPTIONS], *values[RT_CKPT_MAX_OPTIONS];
   char *strings; /* loaded: the block the model name, optimizer and options live in */
@@ -350,9 +368,9 @@ typedef struct RtTrainState {
  * kills itself (SIGKILL) after writing half of the temp file. */
 int rt_ckpt_save(const char *path, const nnrt_model_desc *m, const RtTrainState *s, char *err,
                  size_t errlen);
-/* Reads path into s for model m: allocates s->params, s->state, s->perm, s->metric_sums
- * and the option strings (rt_ckpt_free releases them). Refuses another model's file
- * naming the first mismatching parameter. */
+/* Reads path into s for model m: allocates s->params, s->buffers, s->state, s->perm,
+ * s->metric_sums and the strings (rt_ckpt_free releases them). Refuses another model's file
+ * naming the first mismatching slot, and a file of an older format saying so. */
 int rt_ckpt_load(const char *path, const nnrt_model_desc *m, RtTrainState *s, char *err,
                  size_t errlen);
 void rt_ckpt_free(RtTrainState *s);

@@ -75,8 +75,9 @@ int rt_eval_main(const char *prog, const nnrt_model_desc *m, const RtOptions *o)
   for (int64_t first = 0; first < n; first += s.batch) {
     int64_t count = n - first < s.batch ? n - first : s.batch;
     rt_gather(&s.d, idx + first, count, s.in);
-    float l = m->evaluate(s.ck.params, (const float *const *)s.in, metrics, s.arena, count,
-                          s.batch);
+    nnrt_step st = {s.ck.params, NULL, NULL, s.ck.buffers, (const float *const *)s.in, NULL, metrics, s.arena,
+                    count, s.batch, s.ck.t, s.ck.epoch, o->seed, NULL, 0, 0};
+    float l = m->evaluate(&st);
     loss += (double)l * (double)count;
     for (int32_t i = 0; i < m->n_metrics; i++) sums[i] += (double)metrics[i] * (double)count;
   }
@@ -125,7 +126,9 @@ int rt_predict_main(const char *prog, const nnrt_model_desc *m, const RtOptions 
   for (int64_t first = 0; first < n; first += s.batch) {
     int64_t count = n - first < s.batch ? n - first : s.batch;
     rt_gather(&s.d, idx + first, count, s.in);
-    m->predict(s.ck.params, (const float *const *)s.in, outs, s.arena, count, s.batch);
+    nnrt_step st = {s.ck.params, NULL, NULL, s.ck.buffers, (const float *const *)s.in, outs, NULL, s.arena,
+                    count, s.batch, s.ck.t, s.ck.epoch, o->seed, NULL, 0, 0};
+    m->predict(&st);
     for (int64_t k = 0; k < count; k++) {
       float *row = all + (first + k) * total;
       for (int32_t j = 0; j < m->n_outputs; j++) {

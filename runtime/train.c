@@ -7,9 +7,11 @@
  * evaluation batches; the loop itself allocates nothing, so a step costs the model's
  * train_step, one gather and one optimizer pass.
  *
- * A step: gather the batch, train_step, check the loss and gradient are finite, then
- * (every --accumulate batches) average the accumulated gradient, clip it to --clip-norm,
- * add L2/L1, take the schedule's rate and update. The state that decides what comes next
+ * A step: gather the batch, then either the model's train entry point (the step with the
+ * update rule applied, fused), or its gradient entry point and (every --accumulate
+ * batches) the average of the accumulated gradient, clipped to --clip-norm, then its
+ * apply_update; the schedule's rate goes into the rule's lr first, and the loss and every
+ * gradient must be finite, or the run stops keeping nothing of the step. The state that decides what comes next
  * (epoch, position in the epoch, update count, shuffle RNG, permutation, running sums,
  * early stopping) lives in one RtTrainState, which is exactly what a checkpoint stores;
  * so a resumed run continues bit for bit. SIGINT sets a flag; the loop finishes the
@@ -78,8 +80,8 @@ static void on_sigint(int sig) {
 /* The first parameter whose gradient holds a non-finite value, or -1. */
 static int32_t first_bad_grad(const nnrt_model_desc *m, const float *g) {
   for (int32_t i = 0; i < m->n_params; i++) {
-    const float *x = g + m->params[i].offset;
-    for (int64_t k = 0; k < m->params[i].size; k++)
+    const float *x = g + m->slots[i].offset;
+    for (int64_t k = 0; k < m->slots[i].size; k++)
       if (!isfinite(x[k])) return i;
   }
   return -1;
@@ -108,18 +110,19 @@ typedef struct Run {
   float **in;
   int64_t *val_idx;
   double *val_metrics, *window_metrics;
-  RtOptConfig oc;
-  int32_t fused; /* the nnrt_update_kind train_update applies, or 0: train_step + optim.c */
+  float hyper[RT_MAX_HYPERS]; /* the rule's, as the entry points read them */
+  int32_t lr_k;               /* which is the learning rate, -1: none */
+  int fused;                  /* the train entry point, not gradient + apply_update */
   RtSchedule sched;
   RtTrainState st;
   FILE *log;
   int64_t saved_epoch; /* the epoch of the last checkpoint written, -1 none */
-  char strings[2048];  /* the trajectory's option values */
+  char strings[4096];  /* the trajectory's option values */
 } Run;
 
 static int save(Run *r) {
   char err[RT_ERR_MAX];
-  r->st.n_options = rt_cli_trajectory(r->o, r->st.keys, r->st.values, RT_CKPT_MAX_OPTIONS,
+  r->st.n_options = rt_cli_trajectory(r->o, r->m, r->st.keys, r->st.values, RT_CKPT_MAX_OPTIONS,
                                       r->strings, sizeof r->strings);
   if (rt_ckpt_save(r->o->save, r->m, &r->st, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
@@ -138,8 +141,9 @@ static void evaluate(Run *r, const RtDataset *d, const int64_t *idx, int64_t n, 
   for (int64_t first = 0; first < n; first += r->eval_batch) {
     int64_t count = n - first < r->eval_batch ? n - first : r->eval_batch;
     rt_gather(d, idx + first, count, r->in);
-    float l = m->evaluate(r->st.params, (const float *const *)r->in, r->metrics, r->arena, count,
-                          r->max_batch);
+    nnrt_step s = {r->st.params, NULL, NULL, r->st.buffers, (const float *const *)r->in, NULL, r->metrics, r->arena,
+                   count, r->max_batch, r->st.t, r->st.epoch, r->o->seed, r->hyper, r->o->rule, 0};
+    float l = m->evaluate(&s);
     sum += (double)l * (double)count;
     for (int32_t i = 0; i < m->n_metrics; i++) metrics[i] += (double)r->metrics[i] * (double)count;
   }
@@ -147,10 +151,11 @@ static void evaluate(Run *r, const RtDataset *d, const int64_t *idx, int64_t n, 
   for (int32_t i = 0; i < m->n_metrics; i++) metrics[i] /= (double)n;
 }
 
-/* Prints the non-finite loss or gradient and returns the exit status. */
-static int diverged(Run *r, int64_t epoch, float loss) {
+/* Prints the non-finite loss or gradient (of parameter bad, or, when bad < 0, the first
+ * found in the gradient buffer) and returns the exit status. */
+static int diverged(Run *r, int64_t epoch, float loss, int32_t bad) {
   const nnrt_model_desc *m = r->m;
-  int32_t bad = first_bad_grad(m, r->grads);
+  if (bad < 0 && !r->fused) bad = first_bad_grad(m, r->grads);
   char where[160] = "";
   if (r->saved_epoch >= 0)
     snprintf(where, sizeof where, "; the checkpoint %s (epoch %lld) is untouched", r->o->save,
@@ -160,7 +165,7 @@ static int diverged(Run *r, int64_t epoch, float loss) {
     fprintf(stderr,
             "%s: error: loss became %s at epoch %lld, step %lld (the gradient of '%s' is not "
             "finite); try a lower learning rate (--lr)%s\n",
-            r->prog, lv, (long long)epoch, (long long)r->st.steps, m->params[bad].name, where);
+            r->prog, lv, (long long)epoch, (long long)r->st.steps, m->slots[bad].name, where);
   else if (!isfinite(loss))
     fprintf(stderr,
             "%s: error: loss became %s at epoch %lld, step %lld; try a lower learning rate "
@@ -170,7 +175,7 @@ static int diverged(Run *r, int64_t epoch, float loss) {
     fprintf(stderr,
             "%s: error: the gradient of '%s' became non-finite at epoch %lld, step %lld (loss "
             "%g); try a lower learning rate (--lr) or --clip-norm%s\n",
-            r->prog, bad >= 0 ? m->params[bad].name : "?", (long long)epoch,
+            r->prog, bad >= 0 ? m->slots[bad].name : "?", (long long)epoch,
             (long long)r->st.steps, (double)loss, where);
   return RT_EXIT_ERROR;
 }
@@ -234,21 +239,20 @@ static int loop(Run *r) {
     for (int64_t pos = st->batch_pos; pos < r->end;) {
       int64_t count = r->end - pos < r->batch ? r->end - pos : r->batch;
       rt_gather(&r->train, st->perm + pos, count, r->in);
+      nnrt_step s = {st->params, r->grads, st->state, st->buffers, (const float *const *)r->in, NULL, r->metrics,
+                     r->arena, count, r->max_batch, st->t + 1, epoch, o->seed, r->hyper, o->rule, 0};
       float loss;
-      if (r->fused) { /* the compiled step applies the update itself (see nnrt_update) */
+      if (r->fused) { /* the compiled step applies the rule itself */
         lr = rt_schedule_lr(&r->sched, st->t);
-        nnrt_update u = {r->fused, (float)lr, r->oc.momentum, r->oc.rho, r->oc.eps,
-                         (float)o->weight_decay, st->state};
-        loss = m->train_update(st->params, r->grads, (const float *const *)r->in, r->metrics,
-                               r->arena, count, r->max_batch, &u);
+        if (r->lr_k >= 0) r->hyper[r->lr_k] = (float)lr;
+        loss = m->train(&s);
       } else {
-        loss = m->train_step(st->params, r->grads, (const float *const *)r->in, r->metrics,
-                             r->arena, count, r->max_batch);
+        loss = m->gradient(&s);
       }
       st->steps++;
-      /* the fused step keeps no gradient to scan: a non-finite one shows in the next loss */
-      if (!isfinite(loss) || (!r->fused && !grads_finite(r->grads, pf))) {
-        rc = diverged(r, epoch, loss);
+      /* train reports a non-finite gradient it has applied: nothing of the step is kept */
+      if (!isfinite(loss) || s.nonfinite || (!r->fused && !grads_finite(r->grads, pf))) {
+        rc = diverged(r, epoch, loss, s.nonfinite - 1);
         goto out;
       }
       st->loss_sum += (double)loss * (double)count;
@@ -281,13 +285,11 @@ static int loop(Run *r) {
         double norm = rt_grad_norm(r->grads, pf);
         if (norm > o->clip_norm) rt_grad_scale(r->grads, pf, (float)(o->clip_norm / norm));
       }
-      if (o->optimizer != RT_OPT_ADAMW)
-        rt_grad_regularize(r->grads, st->params, pf, (float)o->weight_decay, (float)o->l1);
-      else
-        rt_grad_regularize(r->grads, st->params, pf, 0, (float)o->l1);
       lr = rt_schedule_lr(&r->sched, st->t);
-      r->oc.lr = (float)lr;
-      rt_optim_step(&r->oc, st->params, r->grads, st->state, pf, ++st->t);
+      if (r->lr_k >= 0) r->hyper[r->lr_k] = (float)lr;
+      s.step = st->t + 1;
+      m->apply_update(&s);
+      ++st->t;
     updated:
       st->batch_pos = pos;
 
@@ -370,34 +372,19 @@ out:
   return rc;
 }
 
-/* Settles the optimizer configuration and the schedule from the options. */
+/* Settles the rule's hyperparameters and the schedule from the options. */
 static void configure(Run *r) {
   const RtOptions *o = r->o;
-  RtOptConfig *c = &r->oc;
-  c->kind = o->optimizer;
-  c->lr = (float)o->lr;
-  double mom = o->momentum;
-  if (mom < 0) mom = o->optimizer == RT_OPT_MOMENTUM || o->optimizer == RT_OPT_NESTEROV ? 0.9 : 0;
-  c->momentum = (float)mom;
-  c->rho = (float)o->rho;
-  c->eps = (float)o->eps;
-  c->beta1 = (float)o->beta1;
-  c->beta2 = (float)o->beta2;
-  c->weight_decay = (float)o->weight_decay;
-  c->centered = o->centered;
-  /* The compiled step can apply the simple optimizers itself, fused with the gradient,
-   * unless something must see the whole gradient first (clipping, accumulation, L1). */
-  r->fused = 0;
-  if (r->m->train_update && !o->separate_update && o->clip_norm <= 0 && o->accumulate <= 1 && o->l1 == 0) {
-    if (c->kind == RT_OPT_SGD) r->fused = NNRT_UPDATE_SGD;
-    else if (c->kind == RT_OPT_MOMENTUM) r->fused = NNRT_UPDATE_MOMENTUM;
-    else if (c->kind == RT_OPT_NESTEROV) r->fused = NNRT_UPDATE_NESTEROV;
-    else if (c->kind == RT_OPT_RMSPROP && c->momentum <= 0 && !c->centered) r->fused = NNRT_UPDATE_RMSPROP;
-  }
+  const nnrt_rule_desc *rd = &r->m->rules[o->rule];
+  for (int32_t k = 0; k < rd->n_hypers; k++) r->hyper[k] = (float)o->hyper[k];
+  r->lr_k = rt_hyper_find(rd, "lr", 2);
+  /* The compiled step applies the rule itself, fused with the gradient, unless something
+   * must see the whole gradient first (clipping, accumulation). */
+  r->fused = !o->separate_update && o->clip_norm <= 0 && o->accumulate <= 1;
   RtSchedule *s = &r->sched;
   memset(s, 0, sizeof *s);
   s->kind = o->schedule;
-  s->lr = o->lr;
+  s->lr = r->lr_k >= 0 ? o->hyper[r->lr_k] : 0;
   s->gamma = o->gamma;
   s->power = o->power;
   s->end_lr = o->end_lr;
@@ -422,6 +409,7 @@ static void free_run(Run *r) {
   free(r->val_metrics);
   free(r->window_metrics);
   free(r->st.params);
+  free(r->st.buffers);
   free(r->st.state);
   free(r->st.perm);
   free(r->st.metric_sums);
@@ -485,16 +473,19 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
   configure(&r);
 
   int64_t pf = m->param_floats;
-  int sc = rt_optim_state_count(&r.oc);
+  const nnrt_rule_desc *rd = &m->rules[o->rule];
+  int sc = rd->n_states;
   int64_t arena = -1;
   if (m->arena_per_sample == 0 ||
       r.max_batch <= (INT64_MAX - m->arena_fixed) / m->arena_per_sample)
     arena = m->arena_fixed + m->arena_per_sample * r.max_batch;
   r.st.params = rt_alloc_floats(pf);
+  r.st.buffers = rt_alloc_floats(m->buffer_floats);
   r.grads = rt_alloc_floats(pf);
   r.accum = o->accumulate > 1 ? rt_alloc_floats(pf) : NULL;
   r.st.state = rt_alloc_floats(pf * sc);
-  r.st.state_count = sc;
+  r.st.n_states = sc;
+  for (int k = 0; k < sc; k++) r.st.state_names[k] = rd->states[k].name;
   r.arena = rt_alloc_floats(arena);
   r.metrics = rt_alloc_floats(m->n_metrics);
   r.st.metric_sums = calloc((size_t)m->n_metrics + 1, sizeof(double));
@@ -503,7 +494,7 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
   r.in = calloc((size_t)m->n_inputs, sizeof *r.in);
   r.st.perm = malloc((size_t)r.n_train * sizeof(int64_t));
   r.val_idx = malloc((size_t)(r.n_val + 1) * sizeof(int64_t));
-  int ok = r.st.params && r.grads && (r.accum || o->accumulate == 1) && r.st.state && r.arena &&
+  int ok = r.st.params && r.st.buffers && r.grads && (r.accum || o->accumulate == 1) && r.st.state && r.arena &&
            r.metrics && r.st.metric_sums && r.val_metrics && r.window_metrics && r.in &&
            r.st.perm && r.val_idx;
   for (int32_t i = 0; ok && i < m->n_inputs; i++)
@@ -516,12 +507,13 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
     goto done;
   }
   for (int64_t k = 0; k < r.n_val; k++) r.val_idx[k] = r.val == &r.train ? r.n_train + k : k;
-  r.st.optimizer = rt_optim_name(o->optimizer);
+  r.st.rule = rd->name;
   r.st.n_perm = r.n_train;
 
   RtRng init_rng;
   rt_rng_seed(&init_rng, o->seed, RT_STREAM_INIT);
   rt_init_params(m, r.st.params, &init_rng);
+  rt_init_states(m, o->rule, r.st.state, &init_rng);
   rt_rng_seed(&r.st.shuffle, o->seed, RT_STREAM_SHUFFLE);
   rt_perm_identity(r.st.perm, r.n_train);
   if (resumed) {
@@ -533,11 +525,21 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
       goto done;
     }
     memcpy(r.st.params, ck.params, (size_t)pf * sizeof(float));
-    if (ck.state_count == sc && strcmp(ck.optimizer, r.st.optimizer) == 0)
-      memcpy(r.st.state, ck.state, (size_t)(pf * sc) * sizeof(float));
-    else
-      fprintf(stderr, "%s: note: %s holds %s state; %s starts from fresh state\n", prog,
-              o->load, ck.optimizer, r.st.optimizer);
+    memcpy(r.st.buffers, ck.buffers, (size_t)m->buffer_floats * sizeof(float));
+    if (strcmp(ck.rule, rd->name) == 0) { /* its states by name; one it lacks starts fresh */
+      for (int k = 0; k < sc; k++) {
+        int j = 0;
+        while (j < ck.n_states && strcmp(ck.state_names[j], rd->states[k].name) != 0) j++;
+        if (j < ck.n_states)
+          memcpy(r.st.state + (int64_t)k * pf, ck.state + (int64_t)j * pf, (size_t)pf * sizeof(float));
+        else
+          fprintf(stderr, "%s: note: %s holds no state '%s' of %s; it starts from its initial value\n", prog,
+                  o->load, rd->states[k].name, rd->name);
+      }
+    } else if (ck.n_states || sc) {
+      fprintf(stderr, "%s: note: %s holds the state of optimizer %s; %s starts from fresh state\n", prog,
+              o->load, ck.rule, rd->name);
+    }
     memcpy(r.st.perm, ck.perm, (size_t)r.n_train * sizeof(int64_t));
     r.st.epoch = ck.epoch;
     r.st.batch_pos = ck.batch_pos <= r.end ? ck.batch_pos : 0;
@@ -596,7 +598,7 @@ int rt_main(const nnrt_model_desc *m, int argc, char **argv) {
     return rc;
   }
   if (o.help) {
-    rt_cli_help(stdout, prog, m);
+    rt_cli_help(stdout, prog, m, &o);
     return RT_EXIT_OK;
   }
   if (o.version) {

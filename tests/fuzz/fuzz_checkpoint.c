@@ -8,21 +8,40 @@
  * to hold them): the fuzzer explores the parser behind them, which is where the work is.
  * The checks themselves are two comparisons, covered by the unit tests.
  *
- * On success every buffer the loader allocated is read whole (parameters, optimizer
- * state, the permutation, metric sums, the option strings), so a short one is caught, and
+ * On success every buffer the loader allocated is read whole (parameters, buffers,
+ * optimizer state, the permutation, metric sums, the option strings), so a short one is caught, and
  * the state must be one a resumed run can use (counters not negative, the batch position
  * inside the permutation).
  */
 #include "fuzz_rt.h"
 
-/* The fixed model: two parameters and a metric, like a small dense layer. */
+/* The fixed model: two parameters, a buffer and a metric, like a small dense layer, with
+ * two rules (one without state, one with two) so that both the rule and the state names
+ * of a checkpoint are read against something. */
 static const nnrt_tensor_desc inputs[] = {
     {"x", NNRT_F32, 1, {2}, 2, 0, NNRT_ROLE_FEATURE},
     {"y", NNRT_CLASS, 0, {0}, 1, 3, NNRT_ROLE_TARGET},
 };
-static const nnrt_param_desc params[] = {
-    {"h.W", 2, {2, 3}, 6, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
-    {"h.b", 1, {3}, 3, 6, NNRT_INIT_ZEROS, 0, 0},
+static const nnrt_slot_desc slots[] = {
+    {"h.W", NNRT_SLOT_PARAM, 2, {2, 3}, 6, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
+    {"h.b", NNRT_SLOT_PARAM, 1, {3}, 3, 6, NNRT_INIT_ZEROS, 0, 0},
+    {"h.mean", NNRT_SLOT_BUFFER, 1, {3}, 3, 0, NNRT_INIT_ZEROS, 0, 0},
+};
+static const nnrt_hyper_desc sgd_hypers[] = {
+    {"lr", NNRT_HYPER_NUMBER, 1, 1, 0, 1.0 / 0.0, 0.01},
+};
+static const nnrt_hyper_desc adam_hypers[] = {
+    {"lr", NNRT_HYPER_NUMBER, 1, 1, 0, 1.0 / 0.0, 0.001},
+    {"beta1", NNRT_HYPER_NUMBER, 1, 1, 0, 1, 0.9},
+    {"amsgrad", NNRT_HYPER_BOOL, 0, 0, 0, 1, 0},
+};
+static const nnrt_state_desc adam_states[] = {
+    {"exp_avg", NNRT_INIT_ZEROS, 0, 0},
+    {"exp_avg_sq", NNRT_INIT_ZEROS, 0, 0},
+};
+static const nnrt_rule_desc rules[] = {
+    {"sgd", 1, sgd_hypers, 0, NULL},
+    {"adam", 3, adam_hypers, 2, adam_states},
 };
 static const char *const metric_names[] = {"accuracy"};
 const nnrt_model_desc fuzz_checkpoint_model = {
@@ -33,9 +52,13 @@ const nnrt_model_desc fuzz_checkpoint_model = {
     .inputs = inputs,
     .n_metrics = 1,
     .metric_names = metric_names,
+    .n_slots = 3,
     .n_params = 2,
-    .params = params,
+    .slots = slots,
     .param_floats = 9,
+    .buffer_floats = 3,
+    .n_rules = 2,
+    .rules = rules,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -71,7 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   double sum = 0;
   for (int64_t i = 0; i < m->param_floats; i++) sum += s.params[i];
-  for (int64_t i = 0; i < (int64_t)s.state_count * m->param_floats; i++) sum += s.state[i];
+  for (int64_t i = 0; i < m->buffer_floats; i++) sum += s.buffers[i];
+  for (int64_t i = 0; i < (int64_t)s.n_states * m->param_floats; i++) sum += s.state[i];
+  for (int32_t i = 0; i < s.n_states; i++) sum += (double)strlen(s.state_names[i]);
   for (int32_t i = 0; i < m->n_metrics; i++) sum += s.metric_sums[i];
   for (int64_t i = 0; i < s.n_perm; i++) {
     if (s.perm[i] < 0 || s.perm[i] >= s.n_perm) {
@@ -81,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     sum += (double)s.perm[i];
   }
-  sum += (double)strlen(s.optimizer);
+  sum += (double)strlen(s.rule);
   for (int32_t i = 0; i < s.n_options; i++)
     sum += (double)(strlen(s.keys[i]) + strlen(s.values[i]));
   fuzz_sink = sum;

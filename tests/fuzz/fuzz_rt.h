@@ -48,6 +48,9 @@ static inline void fuzz_check_failure(const char *err) {
     fprintf(stderr, "fuzz: a reader failed without a message\n");
     abort();
   }
+  /* NNC_FUZZ_VERBOSE=1: print each message, to see how far a seed gets. */
+  const char *v = getenv("NNC_FUZZ_VERBOSE");
+  if (v && *v) fprintf(stderr, "fuzz: refused: %s\n", err);
 }
 
 /* Reads every element of every loaded input (the sum keeps the reads from being dropped)

@@ -84,38 +84,42 @@ write("npy", "f4.npy.gz", gz(npy("<f4", [3, 4], "f", list(range(12)))))
 
 
 # ---- checkpoint: for fuzz_checkpoint's fixed model fuzzck (params h.W f32[2, 3] and h.b
-# f32[3], one metric); the layout is checkpoint.c's.
-def ckpt(optimizer, state_count, options, perm, order=(0, 1), version=1):
+# f32[3], buffer h.mean f32[3], one metric; rules sgd and adam); checkpoint.c's format 2.
+def ckpt(rule, states, options, perm, order=(0, 1, 2), version=2):
     def s(x):
         x = x.encode()
         return struct.pack("<I", len(x)) + x
-    params = [("h.W", [2, 3]), ("h.b", [3])]
-    b = b"NNRTCKPT" + struct.pack("<IIq", version, 2, 0) + s("fuzzck") + s(optimizer)
+    slots = [("h.W", 1, [2, 3]), ("h.b", 1, [3]), ("h.mean", 2, [3])]
+    b = b"NNRTCKPT" + struct.pack("<IIq", version, 4 if version == 2 else 3, 0) + s("fuzzck") + s(rule)
     b += struct.pack("<qqq", 1, min(2, len(perm)), 5) + struct.pack("<4Q", 1, 2, 3, 4)
     b += struct.pack("<dqq", 0.75, 2, 1) + struct.pack("<I", 1) + struct.pack("<d", 0.5)
     b += struct.pack("<dqq", 0.25, 1, 0) + struct.pack("<I", len(options))
     for k, v in options:
         b += s(k) + s(v)
     b += struct.pack("<q", len(perm)) + struct.pack("<%dq" % len(perm), *perm)
-    b += struct.pack("<II", state_count, len(params))
+    b += struct.pack("<I", len(states)) + b"".join(s(x) for x in states)
+    b += struct.pack("<I", len(slots))
     for i in order:
-        name, dims = params[i]
+        name, kind, dims = slots[i]
         size = 1
         for d in dims:
             size *= d
-        b += s(name) + struct.pack("<I", len(dims)) + struct.pack("<%dq" % len(dims), *dims)
+        b += s(name) + struct.pack("<II", kind, len(dims)) + struct.pack("<%dq" % len(dims), *dims)
         b += struct.pack("<q", size)
-        for k in range(1 + state_count):
+        for k in range(1 + (len(states) if kind == 1 else 0)):
             b += struct.pack("<%df" % size, *[0.125 * (j + k) for j in range(size)])
     b = b[:16] + struct.pack("<q", len(b) + 4) + b[24:]
     return b + struct.pack("<I", zlib.crc32(b))
 
 
-write("checkpoint", "adam.ckpt", ckpt("adam", 2, [("optimizer", "adam"), ("lr", "0.001"), ("batch", "4"),
-                                                  ("epochs", "3"), ("seed", "7"), ("schedule", "cosine")],
+ADAM = ["exp_avg", "exp_avg_sq"]
+write("checkpoint", "adam.ckpt", ckpt("adam", ADAM, [("optimizer", "adam"), ("lr", "0.001"), ("batch", "4"),
+                                                     ("epochs", "3"), ("seed", "7"), ("schedule", "cosine"),
+                                                     ("amsgrad", "true")],
                                      [2, 0, 3, 1]))
-write("checkpoint", "sgd-reordered.ckpt", ckpt("sgd", 0, [("optimizer", "sgd"), ("lr", "0.1")], [], order=(1, 0)))
-write("checkpoint", "rmsprop-multistep.ckpt",
-      ckpt("rmsprop", 1, [("optimizer", "rmsprop"), ("schedule", "multistep"), ("milestones", "2,4"),
-                          ("gamma", "0.5"), ("batch", "all"), ("momentum", "0.9")], [0, 1, 2]))
-write("checkpoint", "adam.ckpt.gz", gz(ckpt("adam", 2, [("optimizer", "adam")], [1, 0])))
+write("checkpoint", "sgd-reordered.ckpt", ckpt("sgd", [], [("optimizer", "sgd"), ("lr", "0.1")], [], order=(2, 1, 0)))
+write("checkpoint", "adam-multistep.ckpt",
+      ckpt("adam", ADAM, [("optimizer", "adam"), ("schedule", "multistep"), ("milestones", "2,4"),
+                          ("gamma", "0.5"), ("batch", "all"), ("beta1", "0.8")], [0, 1, 2]))
+write("checkpoint", "adam.ckpt.gz", gz(ckpt("adam", ADAM, [("optimizer", "adam")], [1, 0])))
+write("checkpoint", "format1.ckpt", ckpt("sgd", [], [], [], version=1))

@@ -47,10 +47,12 @@ static void predict(const float *p, const float *const *in, float *const *out, f
 static const nnrt_tensor_desc inputs[] = {{"x", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_FEATURE},
                                           {"y", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_TARGET}};
 static const nnrt_tensor_desc outputs[] = {{"pred", NNRT_F32, 0, {0}, 1, 0, 0}};
-static const nnrt_param_desc params[] = {
-    {"w", 0, {0}, 1, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
-    {"b", 0, {0}, 1, 1, NNRT_INIT_ZEROS, 0, 0},
+static const nnrt_slot_desc params[] = {
+    {"w", NNRT_SLOT_PARAM, 0, {0}, 1, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
+    {"b", NNRT_SLOT_PARAM, 0, {0}, 1, 1, NNRT_INIT_ZEROS, 0, 0},
 };
+
+FAKE_ENTRY_POINTS(train_step, evaluate, predict)
 
 const nnrt_model_desc nnrt_model = {
     .abi_version = NNRT_ABI_VERSION,
@@ -60,12 +62,11 @@ const nnrt_model_desc nnrt_model = {
     .inputs = inputs,
     .n_outputs = 1,
     .outputs = outputs,
+    .n_slots = 2,
     .n_params = 2,
-    .params = params,
+    .slots = params,
     .param_floats = 2,
     .arena_fixed = FIXED,
     .arena_per_sample = 1,
-    .train_step = train_step,
-    .evaluate = evaluate,
-    .predict = predict,
+    FAKE_DESCRIPTOR_ENTRIES,
 };

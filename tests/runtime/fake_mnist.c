@@ -91,11 +91,11 @@ static const nnrt_tensor_desc inputs[] = {
     {"label", NNRT_CLASS, 0, {0}, 1, K, NNRT_ROLE_TARGET},
 };
 static const nnrt_tensor_desc outputs[] = {{"probs", NNRT_F32, 1, {K}, K, 0, 0}};
-static const nnrt_param_desc params[] = {
-    {"h.W", 2, {D, H}, D * H, W1, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
-    {"h.b", 1, {H}, H, B1, NNRT_INIT_ZEROS, 0, 0},
-    {"logits.W", 2, {H, K}, H * K, W2, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
-    {"logits.b", 1, {K}, K, B2, NNRT_INIT_ZEROS, 0, 0},
+static const nnrt_slot_desc params[] = {
+    {"h.W", NNRT_SLOT_PARAM, 2, {D, H}, D * H, W1, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
+    {"h.b", NNRT_SLOT_PARAM, 1, {H}, H, B1, NNRT_INIT_ZEROS, 0, 0},
+    {"logits.W", NNRT_SLOT_PARAM, 2, {H, K}, H * K, W2, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
+    {"logits.b", NNRT_SLOT_PARAM, 1, {K}, K, B2, NNRT_INIT_ZEROS, 0, 0},
 };
 static const char *const metric_names[] = {"accuracy"};
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
@@ -108,6 +108,8 @@ static const nnrt_option options[] = {
     {"epochs", "5"},
 };
 
+FAKE_ENTRY_POINTS(train_step, evaluate, predict)
+
 const nnrt_model_desc nnrt_model = {
     .abi_version = NNRT_ABI_VERSION,
     .name = "mnist",
@@ -118,14 +120,13 @@ const nnrt_model_desc nnrt_model = {
     .outputs = outputs,
     .n_metrics = 1,
     .metric_names = metric_names,
+    .n_slots = 4,
     .n_params = 4,
-    .params = params,
+    .slots = params,
     .param_floats = NP,
     .arena_fixed = 0,
     .arena_per_sample = PER_SAMPLE,
     .n_options = 6,
     .options = options,
-    .train_step = train_step,
-    .evaluate = evaluate,
-    .predict = predict,
+    FAKE_DESCRIPTOR_ENTRIES,
 };

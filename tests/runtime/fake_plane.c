@@ -42,15 +42,17 @@ static float evaluate(const float *p, const float *const *in, float *metrics, fl
 
 static const nnrt_tensor_desc inputs[] = {{"x", NNRT_F32, 1, {2}, 2, 0, NNRT_ROLE_FEATURE},
                                           {"y", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_TARGET}};
-static const nnrt_param_desc params[] = {
-    {"w", 1, {2}, 2, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
-    {"b", 0, {0}, 1, 2, NNRT_INIT_CONSTANT, 0.1f, 0},
+static const nnrt_slot_desc params[] = {
+    {"w", NNRT_SLOT_PARAM, 1, {2}, 2, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
+    {"b", NNRT_SLOT_PARAM, 0, {0}, 1, 2, NNRT_INIT_CONSTANT, 0.1f, 0},
 };
 static const char *const metric_names[] = {"mae"};
 static const nnrt_option options[] = {
     {"data", "csv:" FAKE_PLANE_CSV}, {"optimizer", "momentum"}, {"lr", "0.05"},
     {"batch", "4"},                  {"epochs", "60"},          {"seed", "7"},
 };
+
+FAKE_ENTRY_POINTS(train_step, evaluate, fake_no_predict)
 
 const nnrt_model_desc nnrt_model = {
     .abi_version = NNRT_ABI_VERSION,
@@ -60,13 +62,13 @@ const nnrt_model_desc nnrt_model = {
     .inputs = inputs,
     .n_metrics = 1,
     .metric_names = metric_names,
+    .n_slots = 2,
     .n_params = 2,
-    .params = params,
+    .slots = params,
     .param_floats = 3,
     .arena_fixed = 0,
     .arena_per_sample = 1,
     .n_options = 6,
     .options = options,
-    .train_step = train_step,
-    .evaluate = evaluate,
+    FAKE_DESCRIPTOR_ENTRIES,
 };

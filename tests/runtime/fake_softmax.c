@@ -69,14 +69,16 @@ static const nnrt_tensor_desc inputs[] = {
     {"label", NNRT_CLASS, 0, {0}, 1, K, NNRT_ROLE_TARGET},
 };
 static const nnrt_tensor_desc outputs[] = {{"probs", NNRT_F32, 1, {K}, K, 0, 0}};
-static const nnrt_param_desc params[] = {
-    {"W", 2, {D, K}, D * K, 0, NNRT_INIT_HE_NORMAL, 0, 0},
-    {"b", 1, {K}, K, D * K, NNRT_INIT_ZEROS, 0, 0},
+static const nnrt_slot_desc params[] = {
+    {"W", NNRT_SLOT_PARAM, 2, {D, K}, D * K, 0, NNRT_INIT_HE_NORMAL, 0, 0},
+    {"b", NNRT_SLOT_PARAM, 1, {K}, K, D * K, NNRT_INIT_ZEROS, 0, 0},
 };
 static const char *const metric_names[] = {"accuracy"};
 static const nnrt_option options[] = {
     {"optimizer", "rmsprop"}, {"lr", "0.01"}, {"batch", "16"}, {"epochs", "4"}, {"seed", "1"},
 };
+
+FAKE_ENTRY_POINTS(train_step, evaluate, predict)
 
 const nnrt_model_desc nnrt_model = {
     .abi_version = NNRT_ABI_VERSION,
@@ -88,14 +90,13 @@ const nnrt_model_desc nnrt_model = {
     .outputs = outputs,
     .n_metrics = 1,
     .metric_names = metric_names,
+    .n_slots = 2,
     .n_params = 2,
-    .params = params,
+    .slots = params,
     .param_floats = D * K + K,
     .arena_fixed = 0,
     .arena_per_sample = K,
     .n_options = 5,
     .options = options,
-    .train_step = train_step,
-    .evaluate = evaluate,
-    .predict = predict,
+    FAKE_DESCRIPTOR_ENTRIES,
 };

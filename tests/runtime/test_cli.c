@@ -1,34 +1,39 @@
 /* test_cli.c: options settle as built-in < model train block < checkpoint < flags, both
  * flag forms work, every option has a value check, and every malformed command line or
- * train block is refused with its exit status and words. Also the descriptor checks of
- * rt_check_model. */
+ * train block is refused with its exit status and words; the update rule's
+ * hyperparameters are flags of the rule the run uses, checked by the descriptor's
+ * domains. Also the descriptor checks of rt_check_model. (The rules are the fake models'
+ * four, fake_model.h.) */
 #include "check.h"
+#include "fake_model.h"
 #include "nnrt_internal.h"
 
 static nnrt_tensor_desc inputs[] = {{"x", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_FEATURE},
                                     {"y", NNRT_F32, 0, {0}, 1, 0, NNRT_ROLE_TARGET}};
-static nnrt_param_desc params[] = {{"w", 0, {0}, 1, 0, NNRT_INIT_ZEROS, 0, 0},
-                                   {"b", 1, {2}, 2, 1, NNRT_INIT_ZEROS, 0, 0}};
+static nnrt_slot_desc params[] = {{"w", NNRT_SLOT_PARAM, 0, {0}, 1, 0, NNRT_INIT_ZEROS, 0, 0},
+                                  {"b", NNRT_SLOT_PARAM, 1, {2}, 2, 1, NNRT_INIT_ZEROS, 0, 0}};
 static const char *const metric_names[] = {"accuracy"};
 
-static float step(const float *p, float *g, const float *const *in, float *metrics,
-                  float *arena, int64_t batch, int64_t max_batch) {
-  (void)p, (void)g, (void)in, (void)metrics, (void)arena, (void)batch, (void)max_batch;
-  return 0;
-}
-static float eval(const float *p, const float *const *in, float *metrics, float *arena,
-                  int64_t batch, int64_t max_batch) {
-  (void)p, (void)in, (void)metrics, (void)arena, (void)batch, (void)max_batch;
+static float entry(nnrt_step *s) {
+  (void)s;
   return 0;
 }
 
 static nnrt_model_desc bare(void) {
   nnrt_model_desc m = {.abi_version = NNRT_ABI_VERSION, .name = "m", .source = "/m.nn",
-                       .n_inputs = 2, .inputs = inputs, .n_params = 2, .params = params,
+                       .n_inputs = 2, .inputs = inputs, .n_slots = 2, .n_params = 2, .slots = params,
                        .param_floats = 3, .n_metrics = 1, .metric_names = metric_names,
-                       .train_step = step, .evaluate = eval};
+                       .n_rules = 4, .rules = fake_rules, .train = entry, .gradient = entry,
+                       .apply_update = entry, .evaluate = entry, .predict = entry};
   return m;
 }
+
+/* hyperparameter k of the run's rule, by name; NAN if it has none */
+static double hyper(const nnrt_model_desc *m, const RtOptions *o, const char *name) {
+  int32_t k = rt_hyper_find(&m->rules[o->rule], name, strlen(name));
+  return k < 0 ? NAN : o->hyper[k];
+}
+#define RULE(m, o) ((m)->rules[(o).rule].name)
 
 static RtOptions o;
 static char err[RT_ERR_MAX];
@@ -53,20 +58,19 @@ int main(void) {
   /* Built-in defaults. */
   CHECK(PARSE(&m, "--data", "d.csv") == 0);
   CHECK_STR(o.data, "d.csv");
-  CHECK(o.mode == RT_MODE_TRAIN && o.optimizer == RT_OPT_SGD && o.lr == 0.01 &&
-        o.momentum == -1 && o.batch == 32 && o.epochs == 10 && o.seed == 42 && !o.log &&
-        !o.quiet && !o.help && !o.version && o.rho == 0.9 && o.eps == 1e-7 && o.beta1 == 0.9 &&
-        o.beta2 == 0.999 && o.accumulate == 1 && o.schedule == RT_SCHED_CONSTANT &&
+  CHECK(o.mode == RT_MODE_TRAIN && o.rule == 0 && hyper(&m, &o, "lr") == 0.01 &&
+        hyper(&m, &o, "weight_decay") == 0 && o.batch == 32 && o.epochs == 10 && o.seed == 42 && !o.log &&
+        !o.quiet && !o.help && !o.version && o.accumulate == 1 && o.schedule == RT_SCHED_CONSTANT &&
         o.gamma == 0.1 && o.patience == 0 && o.limit == 0 && !o.drop_last && o.threads == 0);
+  CHECK_STR(RULE(&m, o), "sgd");
   CHECK_STR(o.monitor, "val_loss");
   CHECK(o.from[0] == RT_FROM_FLAG);
 
   /* Every flag, both forms. */
   CHECK(PARSE(&m, "--data=a.csv", "--epochs", "0", "--batch=7", "--lr", "0.5",
-              "--optimizer=momentum", "--momentum", "0", "--seed=18446744073709551615",
+              "--momentum", "0", "--optimizer=momentum", "--seed=18446744073709551615",
               "--log", "l.csv", "--quiet", "--val", "npy:v.npy,w.npy", "--limit", "100",
-              "--drop-last", "--threads", "2", "--rho", "0.95", "--eps=1e-8", "--beta1", "0.8",
-              "--beta2", "0.99", "--centered", "--weight-decay", "0.01", "--l1", "0.001",
+              "--drop-last", "--threads", "2", "--weight-decay", "0.01", "--l1", "0.001",
               "--clip-norm", "5", "--accumulate", "4", "--schedule", "multistep",
               "--milestones", "3,6", "--step-size", "2", "--gamma", "0.5", "--power", "2",
               "--decay-steps", "100", "--end-lr", "0.001", "--warmup", "10", "--patience", "3",
@@ -81,10 +85,10 @@ int main(void) {
   CHECK_STR(o.monitor, "val_accuracy");
   CHECK_STR(o.delimiter, ";");
   CHECK_STR(o.columns, "1,2");
-  CHECK(o.epochs == 0 && o.batch == 7 && o.lr == 0.5 && o.optimizer == RT_OPT_MOMENTUM &&
-        o.momentum == 0 && o.seed == UINT64_MAX && o.quiet && o.limit == 100 && o.drop_last &&
-        o.threads == 2 && o.rho == 0.95 && o.eps == 1e-8 && o.beta1 == 0.8 && o.beta2 == 0.99 &&
-        o.centered && o.weight_decay == 0.01 && o.l1 == 0.001 && o.clip_norm == 5 &&
+  CHECK_STR(RULE(&m, o), "momentum");
+  CHECK(o.epochs == 0 && o.batch == 7 && hyper(&m, &o, "lr") == 0.5 &&
+        hyper(&m, &o, "momentum") == 0 && o.seed == UINT64_MAX && o.quiet && o.limit == 100 && o.drop_last &&
+        o.threads == 2 && hyper(&m, &o, "weight_decay") == 0.01 && hyper(&m, &o, "l1") == 0.001 && o.clip_norm == 5 &&
         o.accumulate == 4 && o.schedule == RT_SCHED_MULTISTEP && o.n_milestones == 2 &&
         o.milestone_v[1] == 6 && o.step_size == 2 && o.gamma == 0.5 && o.power == 2 &&
         o.decay_steps == 100 && o.end_lr == 0.001 && o.warmup == 10 && o.patience == 3 &&
@@ -95,8 +99,12 @@ int main(void) {
   CHECK(PARSE(&m, "--data", "d", "--batch", "all", "--validate", "v.csv") == 0);
   CHECK(o.batch == 0);
   CHECK_STR(o.val, "v.csv");
-  CHECK(PARSE(&m, "--data", "d", "--val-split", "0.1", "--centered=false") == 0);
-  CHECK(o.val_split == 0.1 && !o.centered);
+  CHECK(PARSE(&m, "--data", "d", "--val-split", "0.1", "--optimizer", "rmsprop", "--centered=false") == 0);
+  CHECK(o.val_split == 0.1 && hyper(&m, &o, "centered") == 0);
+  CHECK(PARSE(&m, "--data", "d", "--centered", "--rho", "0.95", "--eps=1e-8", "--optimizer", "rmsprop") == 0);
+  CHECK(hyper(&m, &o, "centered") == 1 && hyper(&m, &o, "rho") == 0.95 && hyper(&m, &o, "eps") == 1e-8);
+  CHECK(PARSE(&m, "--data", "d", "--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.99") == 0);
+  CHECK(hyper(&m, &o, "beta1") == 0.8 && hyper(&m, &o, "beta2") == 0.99 && hyper(&m, &o, "lr") == 0.001);
   CHECK(PARSE(&m, "--data", "--weird-name.csv") == 0); /* a value is taken verbatim */
   CHECK_STR(o.data, "--weird-name.csv");
 
@@ -120,13 +128,26 @@ int main(void) {
   CHECK(PARSE(&m) == 0);
   CHECK_STR(o.data, "idx:/abs/i.gz,/abs/l.gz");
   CHECK_STR(o.val, "idx:/abs/t.gz,/abs/u.gz");
-  CHECK(o.optimizer == RT_OPT_RMSPROP && o.lr == 0.001 && o.batch == 128 && o.epochs == 5 &&
-        o.seed == 7 && o.weight_decay == 0.0001 && o.clip_norm == 1 && o.centered);
+  CHECK_STR(RULE(&m, o), "rmsprop");
+  CHECK(hyper(&m, &o, "lr") == 0.001 && o.batch == 128 && o.epochs == 5 &&
+        o.seed == 7 && hyper(&m, &o, "weight_decay") == 0.0001 && o.clip_norm == 1 && hyper(&m, &o, "centered") == 1);
   CHECK(o.from[0] == RT_FROM_MODEL);
+  {
+    int32_t k = rt_hyper_find(&m.rules[o.rule], "lr", 2);
+    CHECK(o.hyper_from[k] == RT_FROM_MODEL);
+    k = rt_hyper_find(&m.rules[o.rule], "rho", 3);
+    CHECK(o.hyper_from[k] == RT_FROM_BUILTIN);
+  }
   CHECK(PARSE(&m, "--data", "mine.csv", "--optimizer", "sgd", "--lr=1", "--batch", "3",
               "--epochs", "4", "--seed", "0") == 0);
   CHECK_STR(o.data, "mine.csv");
-  CHECK(o.optimizer == RT_OPT_SGD && o.lr == 1 && o.batch == 3 && o.epochs == 4 && o.seed == 0);
+  CHECK_STR(RULE(&m, o), "sgd");
+  CHECK(hyper(&m, &o, "lr") == 1 && o.batch == 3 && o.epochs == 4 && o.seed == 0);
+  /* the block's settings of its rule that the flag's rule has too are kept, with a note */
+  CHECK(hyper(&m, &o, "weight_decay") == 0.0001);
+  CHECK(rt_cli_note(&o, &m, err, sizeof err) == 1);
+  CHECK_STR(err, "--optimizer sgd keeps the train block's weight_decay 0.0001 (sgd's default: --weight-decay 0)");
+  CHECK(PARSE(&m, "--data", "d", "--optimizer", "rmsprop") == 0 && rt_cli_note(&o, &m, err, sizeof err) == 0);
   CHECK(o.from[0] == RT_FROM_FLAG);
   /* eval defaults to the model's data; the train program picks val for it (predict.c). */
   CHECK(PARSE(&m, "eval", "--load", "c") == 0);
@@ -143,7 +164,8 @@ int main(void) {
   const char *ck_keys[] = {"lr", "batch", "optimizer"}, *ck_vals[] = {"0.25", "all", "adam"};
   CHECK(rt_cli_apply(&o, &m, 3, ck_keys, ck_vals, RT_FROM_CHECKPOINT, "the checkpoint", err,
                      sizeof err) == 0);
-  CHECK(o.lr == 0.5 && o.batch == 0 && o.optimizer == RT_OPT_ADAM);
+  CHECK(hyper(&m, &o, "lr") == 0.5 && o.batch == 0);
+  CHECK_STR(RULE(&m, o), "adam");
   const char *bad_keys[] = {"nope"}, *bad_vals[] = {"1"};
   CHECK(rt_cli_apply(&o, &m, 1, bad_keys, bad_vals, RT_FROM_CHECKPOINT, "the checkpoint", err,
                      sizeof err) == RT_EXIT_ERROR);
@@ -151,10 +173,10 @@ int main(void) {
 
   /* Trajectory options round-trip through their spelling. */
   CHECK(PARSE(&m, "--lr", "0.1", "--momentum", "0.3", "--milestones", "2,4",
-              "--schedule", "step") == 0);
+              "--schedule", "step", "--optimizer", "rmsprop") == 0);
   const char *keys[RT_CKPT_MAX_OPTIONS], *vals[RT_CKPT_MAX_OPTIONS];
-  char store[2048];
-  int n = rt_cli_trajectory(&o, keys, vals, RT_CKPT_MAX_OPTIONS, store, sizeof store);
+  char store[4096];
+  int n = rt_cli_trajectory(&o, &m, keys, vals, RT_CKPT_MAX_OPTIONS, store, sizeof store);
   CHECK(n > 20);
   RtOptions copy = o;
 
@@ -166,10 +188,9 @@ int main(void) {
   }
   CHECK(rt_cli_apply(&fresh, &m, n, keys, vals, RT_FROM_CHECKPOINT, "the checkpoint", e2,
                      sizeof e2) == 0);
-  CHECK(fresh.lr == copy.lr && fresh.momentum == copy.momentum && fresh.batch == copy.batch &&
-        fresh.seed == copy.seed && fresh.schedule == copy.schedule &&
-        fresh.optimizer == copy.optimizer && fresh.weight_decay == copy.weight_decay &&
-        fresh.n_milestones == 2 && fresh.eps == copy.eps && fresh.centered == copy.centered);
+  CHECK(fresh.rule == copy.rule && memcmp(fresh.hyper, copy.hyper, sizeof fresh.hyper) == 0 &&
+        fresh.batch == copy.batch && fresh.seed == copy.seed && fresh.schedule == copy.schedule &&
+        fresh.n_milestones == 2 && hyper(&m, &fresh, "momentum") == 0.3);
   int found_lr = 0;
   for (int i = 0; i < n; i++)
     if (strcmp(keys[i], "lr") == 0) found_lr = strcmp(vals[i], "0.1") == 0;
@@ -204,23 +225,29 @@ int main(void) {
   expect_usage(PARSE(&m, "--batch"), "--batch expects a positive integer or 'all', got nothing");
   expect_usage(PARSE(&m, "--epochs", "-3"), "--epochs expects a non-negative integer, got '-3'");
   expect_usage(PARSE(&m, "--seed", "1e3"), "--seed expects a non-negative integer, got '1e3'");
-  expect_usage(PARSE(&m, "--lr", "0"), "--lr expects a positive number, got '0'");
-  expect_usage(PARSE(&m, "--lr", "nan"), "--lr expects a positive number, got 'nan'");
-  expect_usage(PARSE(&m, "--lr", "inf"), "--lr expects a positive number, got 'inf'");
-  expect_usage(PARSE(&m, "--lr="), "--lr expects a positive number, got ''");
-  expect_usage(PARSE(&m, "--lr", "0.1x"), "--lr expects a positive number, got '0.1x'");
-  expect_usage(PARSE(&m, "--momentum", "1"), "--momentum expects a number in [0, 1), got '1'");
-  expect_usage(PARSE(&m, "--momentum", "-0.1"),
+  expect_usage(PARSE(&m, "--data", "d", "--lr", "0"), "--lr expects a number in (0, inf), got '0'");
+  expect_usage(PARSE(&m, "--data", "d", "--lr", "nan"), "--lr expects a number in (0, inf), got 'nan'");
+  expect_usage(PARSE(&m, "--data", "d", "--lr", "inf"), "--lr expects a number in (0, inf), got 'inf'");
+  expect_usage(PARSE(&m, "--data", "d", "--lr="), "--lr expects a number in (0, inf), got ''");
+  expect_usage(PARSE(&m, "--data", "d", "--lr", "0.1x"), "--lr expects a number in (0, inf), got '0.1x'");
+  expect_usage(PARSE(&m, "--lr"), "--lr expects a value, got nothing");
+  expect_usage(PARSE(&m, "--data", "d", "--optimizer", "momentum", "--momentum", "1"),
+               "--momentum expects a number in [0, 1), got '1'");
+  expect_usage(PARSE(&m, "--data", "d", "--momentum", "-0.1", "--optimizer", "momentum"),
                "--momentum expects a number in [0, 1), got '-0.1'");
-  expect_usage(PARSE(&m, "--rho", "1"), "--rho expects a number in (0, 1), got '1'");
-  expect_usage(PARSE(&m, "--beta2", "0"), "--beta2 expects a number in (0, 1), got '0'");
+  expect_usage(PARSE(&m, "--data", "d", "--optimizer", "rmsprop", "--rho", "1"),
+               "--rho expects a number in (0, 1), got '1'");
+  expect_usage(PARSE(&m, "--data", "d", "--optimizer", "adam", "--beta2", "0"),
+               "--beta2 expects a number in (0, 1), got '0'");
+  expect_usage(PARSE(&m, "--data", "d", "--weight-decay", "-1"),
+               "--weight-decay expects a number in [0, inf), got '-1'");
+  /* a setting of another rule than the run's */
+  expect_usage(PARSE(&m, "--data", "d", "--rho", "0.5"),
+               "--rho is not a setting of optimizer 'sgd' (its settings: lr, weight_decay, l1)");
   expect_usage(PARSE(&m, "--val-split", "1"), "--val-split expects a number in [0, 1), got '1'");
-  expect_usage(PARSE(&m, "--weight-decay", "-1"),
-               "--weight-decay expects a non-negative number, got '-1'");
   expect_usage(PARSE(&m, "--accumulate", "0"), "--accumulate expects a positive integer, got '0'");
-  expect_usage(PARSE(&m, "--optimizer", "adamax"),
-               "--optimizer expects one of sgd, momentum, nesterov, adagrad, rmsprop, adam, "
-               "adamw, got 'adamax'");
+  expect_usage(PARSE(&m, "--data", "d", "--optimizer", "adamax"),
+               "--optimizer expects one of the model's optimizers (sgd, momentum, rmsprop, adam), got 'adamax'");
   expect_usage(PARSE(&m, "--schedule", "linear"),
                "--schedule expects one of constant, step, multistep, exponential, inverse, "
                "polynomial, cosine, got 'linear'");
@@ -229,7 +256,10 @@ int main(void) {
   expect_usage(PARSE(&m, "--data", "d", "--schedule", "multistep"),
                "--schedule multistep needs --milestones (e.g. --milestones 3,6)");
   expect_usage(PARSE(&m, "--delimiter", "ab"), "--delimiter expects one character, or 'tab', got 'ab'");
-  expect_usage(PARSE(&m, "--centered=maybe"), "--centered expects true or false, got 'maybe'");
+  expect_usage(PARSE(&m, "--data", "d", "--optimizer", "rmsprop", "--centered=maybe"),
+               "--centered expects true or false, got 'maybe'");
+  expect_usage(PARSE(&m, "--data", "d", "--optimizer", "rmsprop", "--centered=0.5"),
+               "--centered expects true or false, got '0.5'");
   expect_usage(PARSE(&m, "--quiet=1x"), "--quiet expects true or false, got '1x'");
   expect_usage(PARSE(&m, "--data="),
                "--data expects [FORMAT:]PATH[,PATH...] (FORMAT csv, idx or npy), got ''");
@@ -248,9 +278,22 @@ int main(void) {
   nnrt_option bad[] = {{"optimizer", "adamax"}};
   m.options = bad, m.n_options = 1;
   expect_error(PARSE(&m, "--data", "d"),
-               "the model's train block sets optimizer to 'adamax': expected one of sgd, "
-               "momentum, nesterov, adagrad, rmsprop, adam, adamw");
+               "the model's train block sets optimizer to 'adamax', which this model has no rule for (it has "
+               "sgd, momentum, rmsprop, adam)");
   CHECK(PARSE(&m, "--data", "d", "--optimizer", "sgd") == 0);
+  nnrt_option badlr[] = {{"lr", "-1"}};
+  m.options = badlr, m.n_options = 1;
+  expect_error(PARSE(&m, "--data", "d"), "the model's train block sets lr to '-1': expected a number in (0, inf)");
+  CHECK(PARSE(&m, "--data", "d", "--lr", "0.5") == 0 && hyper(&m, &o, "lr") == 0.5);
+  /* a schedule needs a rate to set */
+  static const nnrt_rule_desc no_lr[] = {{"fixed", 0, NULL, 0, NULL}};
+  m = bare();
+  m.rules = no_lr, m.n_rules = 1;
+  expect_usage(PARSE(&m, "--data", "d", "--schedule", "cosine"),
+               "--schedule and --warmup set the learning rate, but optimizer 'fixed' has no lr");
+  m.n_rules = 0;
+  expect_error(PARSE(&m, "--data", "d"), "this model was compiled without an optimizer to train with");
+  m = bare();
   nnrt_option unknown[] = {{"lr", "0.1"}, {"learning_rate", "0.1"}};
   m.options = unknown, m.n_options = 2;
   expect_error(PARSE(&m, "--data", "d"),
@@ -295,13 +338,31 @@ int main(void) {
   CHECK_STR(err, "malformed model descriptor: input 0 (y) has role 7 (a bug in the compiler "
                  "that made it)");
   m = bare();
-  m.train_step = NULL;
+  m.train = NULL;
   CHECK(rt_check_model(&m, err, sizeof err) == -1);
   m = bare();
   m.evaluate = NULL;
   CHECK(rt_check_model(&m, err, sizeof err) == -1);
-  CHECK_STR(err, "malformed model descriptor: the model has no evaluate (a bug in the compiler "
+  CHECK_STR(err, "malformed model descriptor: the model lacks an entry point (a bug in the compiler "
                  "that made it)");
+  /* a rule's hyperparameters: a default outside its domain, a name of the program's flags */
+  m = bare();
+  nnrt_hyper_desc bad_h[] = {{"lr", NNRT_HYPER_NUMBER, 1, 1, 0, 1, 2}};
+  nnrt_rule_desc bad_r[] = {{"r", 1, bad_h, 0, NULL}};
+  m.rules = bad_r, m.n_rules = 1;
+  CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  CHECK_STR(err, "malformed model descriptor: update rule 0 (r)'s hyperparameter 'lr' has the default 2 outside "
+                 "its domain (a bug in the compiler that made it)");
+  nnrt_hyper_desc flag_h[] = {{"batch", NNRT_HYPER_NUMBER, 1, 1, 0, 1, 0.5}};
+  bad_r[0].hypers = flag_h;
+  CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  CHECK_STR(err, "malformed model descriptor: update rule 0 (r)'s hyperparameter 'batch' has the name of a flag "
+                 "of the train program (a bug in the compiler that made it)");
+  nnrt_rule_desc twice[] = {{"r", 0, NULL, 0, NULL}, {"r", 0, NULL, 0, NULL}};
+  m.rules = twice, m.n_rules = 2;
+  CHECK(rt_check_model(&m, err, sizeof err) == -1);
+  CHECK_STR(err, "malformed model descriptor: update rule 1 (r) is named twice (a bug in the compiler that "
+                 "made it)");
   m = bare();
   m.n_inputs = 0;
   CHECK(rt_check_model(&m, err, sizeof err) == -1);

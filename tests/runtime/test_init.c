@@ -81,13 +81,15 @@ int main(void) {
 
   /* Whole descriptor: W [3, 2] glorot at offset 0, gap of 2 floats, b [2] constant at 8,
    * s scalar glorot (fan 1/1, so l = sqrt(3)) at 10. */
-  nnrt_param_desc ps[] = {
-      {"W", 2, {3, 2}, 6, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
-      {"b", 1, {2}, 2, 8, NNRT_INIT_CONSTANT, 0.25f, 0},
-      {"s", 0, {0}, 1, 10, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
+  nnrt_slot_desc ps[] = {
+      {"W", NNRT_SLOT_PARAM, 2, {3, 2}, 6, 0, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
+      {"b", NNRT_SLOT_PARAM, 1, {2}, 2, 8, NNRT_INIT_CONSTANT, 0.25f, 0},
+      {"s", NNRT_SLOT_PARAM, 0, {0}, 1, 10, NNRT_INIT_GLOROT_UNIFORM, 0, 0},
   };
-  nnrt_model_desc m = {.abi_version = NNRT_ABI_VERSION, .n_params = 3, .params = ps,
-                       .param_floats = 11};
+  nnrt_state_desc states[] = {{"m", NNRT_INIT_ZEROS, 0, 0}, {"v", NNRT_INIT_CONSTANT, 0.5f, 0}};
+  nnrt_rule_desc rule = {"r", 0, NULL, 2, states};
+  nnrt_model_desc m = {.abi_version = NNRT_ABI_VERSION, .n_slots = 3, .n_params = 3, .slots = ps,
+                       .param_floats = 11, .n_rules = 1, .rules = &rule};
   float p1[11], p2[11], p3[11];
   for (int i = 0; i < 11; i++) p1[i] = p2[i] = p3[i] = 99;
   RtRng r1, r2, r3;
@@ -106,6 +108,15 @@ int main(void) {
   CHECK(p1[6] == 0 && p1[7] == 0);
   CHECK(p1[8] == 0.25f && p1[9] == 0.25f);
   CHECK(fabsf(p1[10]) <= sqrt(3.0));
+  /* a rule's states: one array per state, each parameter's place by its initialiser */
+  float st[22];
+  for (int i = 0; i < 22; i++) st[i] = 99;
+  rt_init_states(&m, 0, st, &r1);
+  int st_ok = 1;
+  for (int i = 0; i < 11; i++) st_ok &= st[i] == 0;
+  for (int i = 0; i < 6; i++) st_ok &= st[11 + i] == 0.5f;
+  st_ok &= st[17] == 0 && st[18] == 0 && st[19] == 0.5f && st[20] == 0.5f && st[21] == 0.5f;
+  CHECK(st_ok);
   free(x);
   return check_done("init");
 }

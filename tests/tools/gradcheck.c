@@ -4,7 +4,7 @@
  *   gradcheck [BATCH [MAX_BATCH [SEED]]]
  * Parameters and inputs are drawn at random (uniform in [0.05, 0.95] for inputs, so logs
  * and divisions stay defined; [-0.5, 0.5] for parameters; class labels uniform over their
- * classes); train_step's gradient of every parameter element is compared with the
+ * classes); the gradient entry point's gradient of every parameter element is compared with the
  * central difference of evaluate's loss. Running
  * with BATCH < MAX_BATCH also checks that the code addresses a partly used arena right.
  * Prints the worst relative error per parameter; exits 1 when one exceeds the tolerance.
@@ -61,16 +61,17 @@ int main(int argc, char **argv) {
   for (int i = 0; i < m->n_outputs; i++) outputs[i] = alloc_floats(m->outputs[i].size * batch);
 
   float *metrics = alloc_floats(m->n_metrics);
-  float loss = m->train_step(params, grads, inputs, metrics, arena, batch, max_batch);
-  float floss = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
-  m->predict(params, inputs, outputs, arena, batch, max_batch);
+  nnrt_step s = {params, grads, NULL, NULL, inputs, outputs, metrics, arena, batch, max_batch, 1, 1, 0, NULL, 0, 0};
+  float loss = m->gradient(&s);
+  float floss = m->evaluate(&s);
+  m->predict(&s);
   int failed = 0;
   if (!(fabsf(loss - floss) <= 1e-6f * (1 + fabsf(loss)))) {
-    printf("loss: train_step %.9g != evaluate %.9g\n", loss, floss);
+    printf("loss: gradient %.9g != evaluate %.9g\n", loss, floss);
     failed = 1;
   }
   for (int p = 0; p < m->n_params; p++) {
-    const nnrt_param_desc *pd = &m->params[p];
+    const nnrt_slot_desc *pd = &m->slots[p];
     double worst = 0;
     int64_t worst_at = 0;
     for (int64_t k = 0; k < pd->size; k++) {
@@ -84,9 +85,9 @@ int main(int argc, char **argv) {
       for (int si = 0; si < 3 && !(err <= tol); si++) {
         float h = steps[si] * (1 + fabsf(saved));
         *w = saved + h;
-        double up = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
+        double up = m->evaluate(&s);
         *w = saved - h;
-        double down = m->evaluate(params, inputs, metrics, arena, batch, max_batch);
+        double down = m->evaluate(&s);
         *w = saved;
         double fd = (up - down) / (2.0 * h);
         double e = fabs(g - fd) / fmax(1e-2, fabs(g) + fabs(fd));

@@ -24,7 +24,10 @@
  * x cycles through (1, 0, 0), (1, 0, 1) and (1, 1, 1), so that a full row is updated
  * with two zero rows beside it, with one and with none. Weights and states are compared
  * bit for bit (NaN with NaN) with libnnrt's formulas evaluated here. Then the same with
- * weight decay 0.01 on weights of 0.5 (the loop's other copy). FTZ/DAZ are set as ./train
+ * weight decay 0.01 on weights of 0.5 (RMSprop as written: the whole gradient, then its flat
+ * update). The rule is stdlib/optim.nn's rmsprop, run by the train entry point with its
+ * hyperparameters set here (rho 1 and eps 0 lie outside their domains, which only the
+ * train program checks). FTZ/DAZ are set as ./train
  * sets them, unless `noftz`. Prints the number of values checked; exits 1 on a mismatch,
  * naming it.
  */
@@ -69,15 +72,18 @@ static void compare(const char *what, int64_t j, float s, float got_w, float got
            (double)s, bits(s), (double)wd, (double)got_w, (double)want_w, (double)got_s, (double)want_s);
 }
 
-/* libnnrt's rule for one element, in its order of float operations (optim.c; L2 first):
- * the new weight, and the new state in rule_state */
+/* rmsprop's rule for one element, in its order of float operations (stdlib/optim.nn, L2
+ * first): the new weight, and the new square average in rule_state */
 static float rule_state;
 static float rule(float g, float s) {
   volatile float rho = 1, lr = 1, eps = 0, w = w0;
   if (wd != 0) g = g + wd * w;
   rule_state = rho * s + (1 - rho) * g * g;
-  return w - lr * g / (sqrtf(rule_state) + eps);
+  return w - lr * (g / (sqrtf(rule_state) + eps));
 }
+
+static int32_t rule_index;
+static float hyper[16];
 
 /* One step with the state of every row of W and of b set to s[0..n). */
 static void check(const float *s) {
@@ -94,8 +100,13 @@ static void check(const float *s) {
       state[w_off + r * n + j] = s[j];
     }
   }
-  nnrt_update u = {NNRT_UPDATE_RMSPROP, 1.0f, 0.0f, 1.0f, 0.0f, wd, state};
-  m->train_update(params, grads, inputs, metrics, arena, 1, 1, &u);
+  for (int32_t k = 0; k < m->rules[rule_index].n_hypers; k++) {
+    const char *h = m->rules[rule_index].hypers[k].name;
+    hyper[k] = strcmp(h, "lr") == 0 || strcmp(h, "rho") == 0 ? 1.0f : strcmp(h, "weight_decay") == 0 ? wd : 0.0f;
+  }
+  for (int64_t k = m->param_floats; k < 3 * m->param_floats; k++) state[k] = 0; /* the other states */
+  nnrt_step st = {params, grads, state, NULL, inputs, NULL, metrics, arena, 1, 1, 1, 1, 0, hyper, rule_index, 0};
+  m->train(&st);
   for (int64_t j = 0; j < n; j++) {
     float want_b = rule(t[j], s[j]);
     compare("b", j, s[j], params[b_off + j], state[b_off + j], want_b, rule_state);
@@ -160,17 +171,22 @@ int main(int argc, char **argv) {
   (void)argc;
   (void)argv;
 #endif
-  if (m->n_params != 2 || m->n_inputs != 2 || m->params[0].size != ROWS * m->params[1].size) {
+  if (m->n_params != 2 || m->n_inputs != 2 || m->slots[0].size != ROWS * m->slots[1].size) {
     fprintf(stderr, "sqrtcheck: the model must be exact-sqrt.nn's (params W[3, N], b[N]; inputs x, t)\n");
     return 2;
   }
-  n = m->params[1].size;
-  w_off = m->params[0].offset;
-  b_off = m->params[1].offset;
+  for (rule_index = 0; rule_index < m->n_rules && strcmp(m->rules[rule_index].name, "rmsprop") != 0; rule_index++) {}
+  if (rule_index == m->n_rules || m->rules[rule_index].n_states != 3 || m->rules[rule_index].n_hypers > 16) {
+    fprintf(stderr, "sqrtcheck: the model has no rmsprop with three states\n");
+    return 2;
+  }
+  n = m->slots[1].size;
+  w_off = m->slots[0].offset;
+  b_off = m->slots[1].offset;
   int64_t arena_n = m->arena_fixed + m->arena_per_sample;
   params = calloc((size_t)m->param_floats, sizeof *params);
   grads = calloc((size_t)m->param_floats, sizeof *grads);
-  state = calloc((size_t)m->param_floats, sizeof *state);
+  state = calloc((size_t)m->param_floats * 3, sizeof *state);
   arena = aligned_alloc(64, ((size_t)arena_n * sizeof(float) + 63) / 64 * 64 + 64);
   metrics = calloc(1, sizeof(float));
   x = calloc(ROWS, sizeof *x);

@@ -11,7 +11,7 @@ import zlib
 src, dst, edits = sys.argv[1], sys.argv[2], sys.argv[3:]
 b = bytearray(open(src, "rb").read())
 pos = 24
-for _ in range(2):  # the model name and the optimizer
+for _ in range(2):  # the model name and the update rule
     (n,) = struct.unpack_from("<I", b, pos)
     pos += 4 + n
 fields = {"epoch": pos, "batch_pos": pos + 8, "t": pos + 16}
