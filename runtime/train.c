@@ -542,6 +542,9 @@ int rt_train_main(const char *prog, const nnrt_model_desc *m, RtOptions *o) {
     }
     memcpy(r.st.perm, ck.perm, (size_t)r.n_train * sizeof(int64_t));
     r.st.epoch = ck.epoch;
+    /* Resuming from the file it saves to: until this run saves, that file is its last
+     * checkpoint, and a diverging step must say it is untouched. */
+    if (o->save && strcmp(o->save, o->load) == 0 && ck.batch_pos == 0) r.saved_epoch = ck.epoch;
     r.st.batch_pos = ck.batch_pos <= r.end ? ck.batch_pos : 0;
     r.st.t = ck.t;
     r.st.shuffle = ck.shuffle;
