@@ -8,11 +8,22 @@
  * batch broadcast of parameters, and (with the roles swapped) the reductions that
  * gradients of broadcasts need. Matrix products go to the generated kernels
  * (codegen_gemm.c) or to CBLAS with the transposes folded into the call.
+ *
+ * A model is three modules, so that two cores compile it: the training entry points'
+ * (train, gradient, apply_update), optimised and compiled on the calling thread, and in a
+ * second context the update rules' helpers and the side module (evaluate, predict),
+ * which a second thread optimises, links into one and compiles meanwhile. They share
+ * only hidden symbols: nnc_rule_pick, nnc_evaluate and nnc_predict. A program links the
+ * two objects; --emit=llvm, asm and obj link the modules into one instead.
  */
 #include "nnc.h"
 
+#include <errno.h>
 #include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/Linker.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -29,12 +40,17 @@ LLVMValueRef f32c(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
 
 /* A helper function of the module: internal, and never inlined, so that every call site
  * shares one copy (inlining the update and product loops into each of the entry points'
- * call sites made the object ten times bigger and compiling the flagship take 1.25 s). */
+ * call sites made the object ten times bigger and compiling the flagship take 1.25 s).
+ * nounwind, which -O2 would infer, is said outright for the rules' lighter pipeline,
+ * which does not: without it each helper gets an unwind table. */
 LLVMValueRef cg_helper(Cg *cg, const char *name, LLVMTypeRef ty) {
   LLVMValueRef fn = LLVMAddFunction(cg->mod, name, ty);
   LLVMSetLinkage(fn, LLVMInternalLinkage);
-  unsigned noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
-  LLVMAddAttributeAtIndex(fn, (unsigned)LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cg->ctx, noinline, 0));
+  const char *attrs[] = {"noinline", "nounwind"};
+  for (int i = 0; i < 2; i++) {
+    unsigned kind = LLVMGetEnumAttributeKindForName(attrs[i], strlen(attrs[i]));
+    LLVMAddAttributeAtIndex(fn, (unsigned)LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(cg->ctx, kind, 0));
+  }
   return fn;
 }
 
@@ -959,7 +975,9 @@ static void mode_free(Mode *m) {
   graph_free(m->g);
 }
 
-CgContext *cg_build(const Graph *g, const CgOptions *opts) {
+/* A module named name for the model g and its target: in ctx, or (NULL) in a context of
+ * its own. */
+static Cg *cg_new(const Graph *g, const CgOptions *opts, const char *name, LLVMContextRef ctx) {
   Cg *cg = calloc(1, sizeof *cg);
   if (!cg) nnc_unreachable("out of memory");
   cg->full = g;
@@ -967,8 +985,11 @@ CgContext *cg_build(const Graph *g, const CgOptions *opts) {
     if (g->params[i].offset + shape_size(g->params[i].shape) > cg->full_param_floats)
       cg->full_param_floats = g->params[i].offset + shape_size(g->params[i].shape);
   cg->opts = *opts;
-  cg->ctx = LLVMContextCreate();
-  cg->mod = LLVMModuleCreateWithNameInContext(g->model_name, cg->ctx);
+  cg->owns_ctx = !ctx;
+  cg->ctx = ctx ? ctx : LLVMContextCreate();
+  char full_name[256];
+  snprintf(full_name, sizeof full_name, "%s%s", g->model_name, name);
+  cg->mod = LLVMModuleCreateWithNameInContext(full_name, cg->ctx);
   LLVMSetSourceFileName(cg->mod, g->source_path, strlen(g->source_path));
   cg->b = LLVMCreateBuilderInContext(cg->ctx);
   cg->f32 = LLVMFloatTypeInContext(cg->ctx);
@@ -988,47 +1009,114 @@ CgContext *cg_build(const Graph *g, const CgOptions *opts) {
                                 cg->i32, cg->ptr, cg->i32, cg->f32, cg->ptr, cg->i32};
   cg->sgemv_ty = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), sgemv_args, 12, false);
   cg->sgemv = LLVMAddFunction(cg->mod, "cblas_sgemv", cg->sgemv_ty);
+  return cg;
+}
+
+static void verify(Cg *cg) {
+  char *msg = NULL;
+  if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
+    fprintf(stderr, "%s", msg);
+    LLVMDisposeMessage(msg);
+    nnc_unreachable("generated LLVM IR does not verify");
+  }
+  LLVMDisposeMessage(msg);
+}
+
+/* Entry point fn of the side module, declared in cg's, where the descriptor names it. */
+static LLVMValueRef share_entry(Cg *cg, LLVMValueRef fn) {
+  LLVMSetLinkage(fn, LLVMExternalLinkage);
+  LLVMSetVisibility(fn, LLVMHiddenVisibility);
+  size_t n;
+  const char *name = LLVMGetValueName2(fn, &n);
+  LLVMValueRef decl = LLVMAddFunction(cg->mod, name, LLVMFunctionType(cg->f32, &cg->ptr, 1, false));
+  LLVMSetVisibility(decl, LLVMHiddenVisibility);
+  return decl;
+}
+
+CgContext *cg_build(const Graph *g, const CgOptions *opts) {
+  Cg *cg = cg_new(g, opts, "", NULL);
+  if (!cg) return NULL;
+  /* the second thread's modules share a context: it links the one into the other */
+  cg->side = cg_new(g, opts, ".side", NULL);
+  cg->rules = cg->side ? cg_new(g, opts, ".rules", cg->side->ctx) : NULL;
+  if (!cg->rules) {
+    cg_free(cg);
+    return NULL;
+  }
   /* each mode of the model is its own graph with its own plan: training (the loss, the
    * metrics, the gradients), evaluation (the loss, the metrics) and prediction */
   Mode train, eval, predict;
   mode_new(cg, &train, g, SUBSET_LOSS | SUBSET_METRICS | SUBSET_GRADS);
   mode_new(cg, &eval, g, SUBSET_LOSS | SUBSET_METRICS);
   mode_new(cg, &predict, g, SUBSET_OUTPUTS);
-  cg_emit_rules(cg);
+  cg_emit_rules(cg->rules, &train.plan);
+  verify(cg->rules);
+  cg_declare_rules(cg, cg->rules);
+  /* the second thread's share: the rules, and the entry points that do not train (about
+   * as much again as the rules for the flagship, which balances the two) */
+  emit_evaluate(cg->side, eval.g, &eval.plan);
+  emit_predict(cg->side, predict.g, &predict.plan);
+  cg->side->g = NULL;
+  verify(cg->side);
+  cg->evaluate = share_entry(cg, cg->side->evaluate);
+  cg->predict = share_entry(cg, cg->side->predict);
   cg_emit_training(cg, train.g, &train.plan);
-  emit_evaluate(cg, eval.g, &eval.plan);
-  emit_predict(cg, predict.g, &predict.plan);
   cg_emit_descriptor(cg);
   cg->g = NULL;
   mode_free(&train);
   mode_free(&eval);
   mode_free(&predict);
-  char *msg = NULL;
-  if (LLVMVerifyModule(cg->mod, LLVMReturnStatusAction, &msg)) {
-    fprintf(stderr, "%s", msg);
-    LLVMDisposeMessage(msg);
-    cg_free(cg);
-    nnc_unreachable("generated LLVM IR does not verify");
-  }
-  LLVMDisposeMessage(msg);
+  verify(cg);
   return cg;
+}
+
+/* Waits for the second thread; false after reporting its error. */
+static bool join_side(Cg *cg) {
+  if (cg->started && !cg->joined) thrd_join(cg->thread, NULL);
+  cg->joined = true;
+  if (!cg->error) return true;
+  diag_error((SrcLoc){0}, "%s", cg->error);
+  free(cg->error);
+  cg->error = NULL;
+  return false;
 }
 
 void cg_free(CgContext *cg) {
   if (!cg) return;
+  join_side(cg);
+  cg_free(cg->rules); /* before the side module, whose context it shares */
+  cg_free(cg->side);
+  if (cg->object) LLVMDisposeMemoryBuffer(cg->object);
   if (cg->b) LLVMDisposeBuilder(cg->b);
   if (cg->mod) LLVMDisposeModule(cg->mod);
   if (cg->tm) LLVMDisposeTargetMachine(cg->tm);
-  if (cg->ctx) LLVMContextDispose(cg->ctx);
+  if (cg->ctx && cg->owns_ctx) LLVMContextDispose(cg->ctx);
   free(cg->base);
   free(cg->elementwise_fn);
   free(cg->rule_code);
   free(cg);
 }
 
-bool cg_optimize(CgContext *cg) {
-  char pipeline[32];
-  snprintf(pipeline, sizeof pipeline, "default<O%d>", cg->opts.opt_level);
+/* The rule helpers' pipeline at -O1 and up. They are written as vector loops already,
+ * four vectors or one to an iteration and a scalar tail, so they need the clean-up
+ * (SROA, CSE, InstCombine, SimplifyCFG), their splats and scalar loads hoisted (LICM)
+ * and rotated loops that count down to their bound (IndVars); default<O2> took three
+ * times as long on them and made the same vector loops. */
+static const char rules_pipeline[] =
+    "function(sroa,early-cse,instcombine,simplifycfg,loop-mssa(loop-rotate,licm),loop(indvars),instcombine,"
+    "simplifycfg)";
+
+/* "what: detail" (or what alone), malloc'd: an error of the second thread, reported after
+ * the join. */
+static char *message(const char *what, const char *detail) {
+  char *m = malloc(strlen(what) + (detail ? strlen(detail) + 2 : 0) + 1);
+  if (!m) nnc_unreachable("out of memory");
+  sprintf(m, detail ? "%s: %s" : "%s", what, detail);
+  return m;
+}
+
+/* Runs pipeline on cg's module; NULL, or the error message (malloc'd). */
+static char *run_pipeline(Cg *cg, const char *pipeline) {
   LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
   bool vectorize = cg->opts.opt_level >= 2;
   LLVMPassBuilderOptionsSetLoopVectorization(opts, vectorize);
@@ -1038,13 +1126,70 @@ bool cg_optimize(CgContext *cg) {
   LLVMPassBuilderOptionsSetLoopUnrolling(opts, false);
   LLVMErrorRef err = LLVMRunPasses(cg->mod, pipeline, cg->tm, opts);
   LLVMDisposePassBuilderOptions(opts);
-  if (err) {
-    char *msg = LLVMGetErrorMessage(err);
-    diag_error((SrcLoc){0}, "LLVM optimisation failed: %s", msg);
-    LLVMDisposeErrorMessage(msg);
+  if (!err) return NULL;
+  char *msg = LLVMGetErrorMessage(err);
+  char *out = message("LLVM optimisation failed", msg);
+  LLVMDisposeErrorMessage(msg);
+  return out;
+}
+
+static const char *default_pipeline(const Cg *cg) {
+  static const char *const levels[] = {"default<O0>", "default<O1>", "default<O2>", "default<O3>"};
+  return levels[cg->opts.opt_level];
+}
+
+/* The second thread: the rules' pipeline and the side module's, the rules linked into the
+ * side module, then (for a program) its object. It touches nothing but their context,
+ * their modules and their target machines, and cg->object and cg->error. */
+static int compile_side(void *arg) {
+  Cg *cg = arg, *side = cg->side, *rules = cg->rules;
+  if ((cg->error = run_pipeline(rules, rules->opts.opt_level ? rules_pipeline : "default<O0>"))) return 0;
+  if ((cg->error = run_pipeline(side, default_pipeline(side)))) return 0;
+  bool bad = LLVMLinkModules2(side->mod, rules->mod);
+  rules->mod = NULL;
+  if (bad) {
+    cg->error = message("cannot link the update rules' module into the side module", NULL);
+    return 0;
+  }
+  if (!cg->opts.two_objects) return 0;
+  char *err = NULL;
+  if (LLVMTargetMachineEmitToMemoryBuffer(side->tm, side->mod, LLVMObjectFile, &err, &cg->object)) {
+    cg->error = message("cannot generate the side module's object", err);
+    LLVMDisposeMessage(err);
+  }
+  return 0;
+}
+
+/* Moves the side module into cg's (through bitcode: they live in different contexts); its
+ * hidden symbols, which the two shared, are internal again. */
+static bool link_side(Cg *cg) {
+  LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(cg->side->mod);
+  LLVMModuleRef m = NULL;
+  bool bad = LLVMParseBitcodeInContext2(cg->ctx, bc, &m) != 0;
+  LLVMDisposeMemoryBuffer(bc);
+  if (bad || LLVMLinkModules2(cg->mod, m)) {
+    diag_error((SrcLoc){0}, "cannot link the side module into the model's");
     return false;
   }
+  for (LLVMValueRef fn = LLVMGetFirstFunction(cg->mod); fn; fn = LLVMGetNextFunction(fn))
+    if (!LLVMIsDeclaration(fn) && LLVMGetVisibility(fn) == LLVMHiddenVisibility) {
+      LLVMSetVisibility(fn, LLVMDefaultVisibility);
+      LLVMSetLinkage(fn, LLVMInternalLinkage);
+    }
   return true;
+}
+
+bool cg_optimize(CgContext *cg) {
+  cg->started = thrd_create(&cg->thread, compile_side, cg) == thrd_success;
+  if (!cg->started) compile_side(cg);
+  char *err = run_pipeline(cg, default_pipeline(cg));
+  if (err) {
+    diag_error((SrcLoc){0}, "%s", err);
+    free(err);
+  }
+  if (cg->opts.two_objects) return !err; /* cg_emit_objects joins the thread */
+  bool ok = join_side(cg) && !err;
+  return ok && link_side(cg);
 }
 
 bool cg_print_llvm(CgContext *cg, FILE *out) {
@@ -1063,6 +1208,17 @@ bool cg_emit_file(CgContext *cg, const char *path, bool assembly) {
     return false;
   }
   return true;
+}
+
+bool cg_emit_objects(CgContext *cg, const char *path, const char *side_path) {
+  bool ok = cg_emit_file(cg, path, false);
+  if (!join_side(cg) || !ok) return false;
+  size_t n = LLVMGetBufferSize(cg->object);
+  FILE *f = fopen(side_path, "wb");
+  ok = f && fwrite(LLVMGetBufferStart(cg->object), 1, n, f) == n;
+  if (f && fclose(f) != 0) ok = false;
+  if (!ok) diag_error((SrcLoc){0}, "cannot write '%s': %s", side_path, strerror(errno));
+  return ok;
 }
 
 bool cg_print_asm(CgContext *cg, FILE *out) {

@@ -5,6 +5,7 @@
 
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
+#include <threads.h>
 
 #include "nnc.h"
 
@@ -34,6 +35,7 @@ struct CgContext {
   LLVMTypeRef sgemm_ty, sgemv_ty, step_ty;
   LLVMTypeRef rule_flat_ty, rule_zero_ty, rule_rows_ty, rule_scalars_ty, outer_row_ty;
   RuleCode (*rule_code)[2]; /* [rule][variant] */
+  bool rule_rows, rule_split; /* whether a parameter takes the rows (split) helpers */
   int rule_nscal;           /* the most scalars a variant has */
   LLVMValueRef rule_pick;   /* nnc_rule_pick: the table entry of the run's rule variant */
   LLVMTypeRef rule_pick_ty;
@@ -44,6 +46,16 @@ struct CgContext {
   LLVMValueRef gemm_fn[9][4]; /* nnc_gemm_<mr>x<nv>, made on first use */
   LLVMValueRef train, gradient, apply_update, evaluate, predict; /* the finished entry points */
   int64_t arena_fixed, arena_per_sample; /* the largest of the entry points' plans */
+
+  /* The second thread's modules, in a context of their own: the rule helpers
+   * (codegen_rule.c), and the side module, evaluate and predict; and that thread's state:
+   * the side module's object, or the error that stopped it. */
+  struct CgContext *rules, *side;
+  bool owns_ctx;
+  thrd_t thread;
+  bool started, joined;
+  LLVMMemoryBufferRef object;
+  char *error;
 
   /* the graph of the function being emitted (one mode of the model) and its plan */
   const Graph *g;
@@ -124,8 +136,12 @@ LLVMValueRef scalar_result(Cg *cg, NodeId id);
  * blocks at the builder's position in cg->fn. */
 LLVMValueRef cg_exact_sqrt16(Cg *cg, LLVMValueRef s);
 
-/* codegen_rule.c: every rule's helpers, and calls of them. */
-void cg_emit_rules(Cg *cg);
+/* codegen_rule.c: every rule's helpers (in the rules' own module), and calls of them (in
+ * the entry points'). */
+void cg_emit_rules(Cg *rules, const Plan *train);
+/* Declares in cg's module what cg_emit_rules defined in rules' (nnc_rule_pick, and the
+ * types of the helpers it returns). */
+void cg_declare_rules(Cg *cg, const Cg *rules);
 LLVMTypeRef cg_rule_split_ctx(Cg *cg);
 /* The run's rule, looked up at the builder's position: the helpers of its variant (the one
  * its hyperparameters pick) as pointers, and its scalars for a parameter of n elements,

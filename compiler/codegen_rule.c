@@ -23,6 +23,11 @@
  * sums the next needs (single-threaded, in a fixed order), the last one stores. Only
  * reduction-free rules get zero, rows and split. bad collects whether a gradient element
  * was inf or NaN: the sum of g * 0 is NaN then, and 0 otherwise.
+ *
+ * The helpers, their table and nnc_rule_pick are a module of their own, which codegen.c
+ * optimises by a lighter pipeline on a second thread while the entry points' module takes
+ * -O2: the entry points reach the helpers only through the pointers nnc_rule_pick
+ * returns, so the optimiser could learn nothing across the two anyway.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,8 @@
 #include "codegen_internal.h"
 
 enum { GROUP = 4 };
+
+#define PICK_NAME "nnc_rule_pick" /* defined here, declared in the entry points' module */
 
 /* A variant's graph as the loops see it. */
 typedef struct Lower {
@@ -379,7 +386,10 @@ static void emit_scalars_of(Cg *cg, const Lower *L, LLVMValueRef hyper, LLVMValu
 /* A rule's variant as written gets the row helpers only when it has no other: with a
  * hyperparameter that defaults to 0 set otherwise (weight decay, say) a zero gradient row
  * is no longer a cheap update, and the row helpers, the largest code of a model, would
- * double the compile time of every model for a case the whole-gradient path serves. */
+ * double the compile time of every model for a case the whole-gradient path serves. A
+ * model without a product to fuse (cg->rule_rows) gets no row helpers at all, and one
+ * without a parameter large enough to split (cg->rule_split) no split helpers: nothing
+ * would call them. */
 static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
   const RuleVariant *v = &r->variant[vi];
   Lower L, Z;
@@ -387,7 +397,7 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
   lower_init(&L, r, v, &nscal);
   RuleVariant zv = {0};
   bool elementwise = v->elementwise;
-  bool rowwise = elementwise && vi == r->nvariants - 1;
+  bool rowwise = elementwise && vi == r->nvariants - 1 && cg->rule_rows;
   if (rowwise) {
     zv = rule_zero_gradient(r, v);
     lower_init(&Z, r, &zv, &nscal);
@@ -486,7 +496,7 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
     graph_free(zv.g);
     free(zv.state);
   }
-  if (elementwise) {
+  if (elementwise && cg->rule_split) {
     /* split(ctx = {w, st, stride, g, scal, bad}, lo, hi) */
     code->split = begin_helper(cg, r->name, vi, "split",
                                LLVMFunctionType(vd, (LLVMTypeRef[]){P, I, I}, 3, false));
@@ -511,13 +521,28 @@ LLVMTypeRef cg_rule_split_ctx(Cg *cg) {
                                  false);
 }
 
-void cg_emit_rules(Cg *cg) {
+/* The helpers' function types, in cg's context. */
+static void rule_types(Cg *cg) {
   LLVMTypeRef vd = LLVMVoidTypeInContext(cg->ctx), P = cg->ptr, I = cg->i64;
   cg->rule_flat_ty = LLVMFunctionType(vd, (LLVMTypeRef[]){P, P, I, P, I, P, P}, 7, false);
   cg->rule_zero_ty = LLVMFunctionType(vd, (LLVMTypeRef[]){P, P, I, I, P}, 5, false);
   cg->rule_rows_ty = LLVMFunctionType(vd, (LLVMTypeRef[]){P, P, I, P, cg->f32, I, I, I, I, P, P}, 11, false);
   cg->rule_scalars_ty = LLVMFunctionType(vd, (LLVMTypeRef[]){P, I, I, I, P}, 5, false);
+  cg->rule_pick_ty = LLVMFunctionType(cg->ptr, (LLVMTypeRef[]){cg->i32, cg->ptr}, 2, false);
+}
+
+/* Updates of at least this many elements are split across the runtime's threads (RMSprop's,
+ * bound by the divider, take about 18 us at this size); only a rule without whole-tensor
+ * reductions can be split. */
+enum { PARALLEL_MIN_UPDATE = 1 << 16 };
+
+void cg_emit_rules(Cg *cg, const Plan *train) {
+  rule_types(cg);
   const Graph *g = cg->full;
+  for (int i = 0; i < g->nparams; i++) {
+    if (train->deferred[i]) cg->rule_rows = true;
+    if (shape_size(g->params[i].shape) >= PARALLEL_MIN_UPDATE) cg->rule_split = true;
+  }
   cg->rule_code = calloc((size_t)g->nrules + 1, sizeof *cg->rule_code);
   if (!cg->rule_code) nnc_unreachable("out of memory");
   LLVMValueRef saved_fn = cg->fn;
@@ -582,8 +607,10 @@ static void emit_pick(Cg *cg) {
   free(rows);
   free(masks);
 
-  cg->rule_pick_ty = LLVMFunctionType(cg->ptr, (LLVMTypeRef[]){cg->i32, cg->ptr}, 2, false);
-  LLVMValueRef fn = cg_helper(cg, "nnc_rule_pick", cg->rule_pick_ty);
+  LLVMValueRef fn = cg_helper(cg, PICK_NAME, cg->rule_pick_ty);
+  /* the one symbol the entry points' module reads from this one */
+  LLVMSetLinkage(fn, LLVMExternalLinkage);
+  LLVMSetVisibility(fn, LLVMHiddenVisibility);
   cg->fn = fn;
   LLVMBuilderRef b = cg->b;
   LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
@@ -614,6 +641,13 @@ static void emit_pick(Cg *cg) {
   cg->rule_pick = fn;
 }
 
+void cg_declare_rules(Cg *cg, const Cg *rules) {
+  rule_types(cg);
+  cg->rule_nscal = rules->rule_nscal;
+  cg->rule_pick = LLVMAddFunction(cg->mod, PICK_NAME, cg->rule_pick_ty);
+  LLVMSetVisibility(cg->rule_pick, LLVMHiddenVisibility);
+}
+
 RuleCall cg_rule_pick(Cg *cg, LLVMValueRef rule, LLVMValueRef hyper, LLVMValueRef step, LLVMValueRef epoch,
                       LLVMValueRef n) {
   LLVMBuilderRef b = cg->b;
@@ -628,11 +662,6 @@ RuleCall cg_rule_pick(Cg *cg, LLVMValueRef rule, LLVMValueRef hyper, LLVMValueRe
                     LLVMBuildICmp(b, LLVMIntNE, f[ENTRY_ROWWISE], LLVMConstInt(cg->i32, 0, false), ""),
                     LLVMBuildIsNotNull(b, f[ENTRY_SPLIT], ""), cg->rule_scal};
 }
-
-/* Updates of at least this many elements are split across the runtime's threads (RMSprop's,
- * bound by the divider, take about 18 us at this size); only a rule without whole-tensor
- * reductions can be split. */
-enum { PARALLEL_MIN_UPDATE = 1 << 16 };
 
 void cg_rule_flat(Cg *cg, const RuleCall *c, LLVMValueRef w, LLVMValueRef st, LLVMValueRef g, int64_t n, LLVMValueRef bad) {
   LLVMValueRef stride = i64c(cg, cg->full_param_floats), nn = i64c(cg, n);

@@ -1,7 +1,10 @@
 /* driver.c: the nnc command: runs the pipeline, stops where --emit says, links ./train.
  *
  *   source -> tokens -> AST -> forward graph -> + backward graph -> DCE/CSE
- *          -> LLVM IR -> optimised -> object -> cc object libnnrt.a -> executable
+ *          -> LLVM IR -> optimised -> objects -> cc objects libnnrt.a -> executable
+ *
+ * (two objects, made on two threads: the training entry points', and the update rules',
+ * evaluate's and predict's; --emit=llvm, asm and obj give the two as one module)
  *
  * Every stage can be printed (--emit), so each is observable and pinned by lit tests.
  * Exit status: 0 success, 1 an error in the user's model or files, 2 a usage error.
@@ -266,7 +269,7 @@ static int run(char **argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int link_program(const char *object, const char *output) {
+static int link_program(const char *const *objects, int nobjects, const char *output) {
   char *runtime = runtime_library();
   if (!runtime) return 1;
   const char *cc_env = getenv("CC");
@@ -276,7 +279,7 @@ static int link_program(const char *object, const char *output) {
   int n = 0;
   for (char *t = strtok(cc, " "); t && n < 16; t = strtok(NULL, " ")) argv[n++] = t;
   for (char *t = strtok(extra, " "); t && n < 32; t = strtok(NULL, " ")) argv[n++] = t;
-  argv[n++] = (char *)object;
+  for (int i = 0; i < nobjects; i++) argv[n++] = (char *)objects[i];
   argv[n++] = runtime;
   argv[n++] = "-lopenblas";
   argv[n++] = "-lz";
@@ -292,8 +295,25 @@ static int link_program(const char *object, const char *output) {
   return rc == 0 ? 0 : 1;
 }
 
+/* A new empty temporary file named like nnc-XXXXXX<suffix> in $TMPDIR (or /tmp), into
+ * path; false after reporting. */
+static bool temp_file(char *path, size_t size, const char *suffix) {
+  const char *tmpdir = getenv("TMPDIR");
+  if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
+  snprintf(path, size, "%s/nnc-XXXXXX%s", tmpdir, suffix);
+  int fd = mkstemps(path, (int)strlen(suffix));
+  if (fd < 0) {
+    fprintf(stderr, "nnc: error: cannot create a temporary file in %s: %s\n", tmpdir, strerror(errno));
+    return false;
+  }
+  close(fd);
+  return true;
+}
+
 static int codegen(const Options *o, const Graph *g) {
-  CgOptions co = {o->opt_level, o->target_cpu};
+  /* a program links the second thread's object beside the training entry points', each
+   * compiled on a thread of its own; every other output is one module */
+  CgOptions co = {o->opt_level, o->target_cpu, o->emit == EMIT_EXE};
   CgContext *cg = cg_build(g, &co);
   if (!cg || !cg_optimize(cg)) {
     cg_free(cg);
@@ -309,20 +329,21 @@ static int codegen(const Options *o, const Graph *g) {
     rc = cg_emit_file(cg, path, false) ? 0 : 1;
     free(path);
   } else {
-    const char *tmpdir = getenv("TMPDIR");
-    char object[4096];
-    snprintf(object, sizeof object, "%s/nnc-XXXXXX.o", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemps(object, 2);
-    if (fd < 0) {
-      fprintf(stderr, "nnc: error: cannot create a temporary file in %s: %s\n",
-              tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+    char objects[2][4096];
+    if (!temp_file(objects[0], sizeof objects[0], ".o")) {
       cg_free(cg);
       return 1;
     }
-    close(fd);
+    if (!temp_file(objects[1], sizeof objects[1], "-side.o")) {
+      unlink(objects[0]);
+      cg_free(cg);
+      return 1;
+    }
     char *output = o->output ? strdup(o->output) : default_output(o->input, "");
-    rc = cg_emit_file(cg, object, false) ? link_program(object, output) : 1;
-    unlink(object);
+    const char *const linked[2] = {objects[0], objects[1]};
+    rc = cg_emit_objects(cg, objects[0], objects[1]) ? link_program(linked, 2, output) : 1;
+    unlink(objects[0]);
+    unlink(objects[1]);
     free(output);
   }
   cg_free(cg);

@@ -378,6 +378,7 @@ void plan_print(const Graph *g, const Plan *plan, FILE *out); /* --emit=plan */
 typedef struct CgOptions {
   int opt_level;          /* 0..3 */
   const char *target_cpu; /* NULL: the host's */
+  bool two_objects;       /* the program links two objects (cg_emit_objects) */
 } CgOptions;
 
 typedef struct CgContext CgContext;
@@ -386,10 +387,16 @@ typedef struct CgContext CgContext;
  * returns NULL after reporting an internal error. */
 CgContext *cg_build(const Graph *g, const CgOptions *opts);
 void cg_free(CgContext *cg);
-/* Runs the new pass manager at the chosen level for the target. */
+/* Runs the new pass manager at the chosen level for the target. The update rules' helpers,
+ * evaluate and predict are modules of their own, optimised (and with two_objects,
+ * compiled) on a second thread meanwhile; without two_objects they are then linked into
+ * the one module that the functions below print or compile. */
 bool cg_optimize(CgContext *cg);
 bool cg_print_llvm(CgContext *cg, FILE *out);
 bool cg_emit_file(CgContext *cg, const char *path, bool assembly);
+/* With two_objects: the training entry points' object at path, and the second thread's at
+ * side_path. */
+bool cg_emit_objects(CgContext *cg, const char *path, const char *side_path);
 bool cg_print_asm(CgContext *cg, FILE *out);
 
 #endif
