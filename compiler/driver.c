@@ -371,12 +371,16 @@ static int compile(const Options *o, Arena *arena) {
   for (int i = 0; i < o->ninclude; i++) dirs[ndirs++] = o->include_dirs[i];
   char *stdlib_dir = beside_exe("../share/nnc/stdlib");
   if (stdlib_dir) dirs[ndirs++] = stdlib_dir;
-  Graph *g = sema_build(arena, prog, dirs, ndirs);
+  Graph *g = sema_build(arena, prog, dirs, ndirs, o->emit == EMIT_RULES);
   free(dirs);
   free(stdlib_dir);
   if (!g) return 1;
   int rc = 0;
-  {
+  if (o->emit == EMIT_RULES) { /* the rules do not need the backward graph */
+    FILE *out = open_output(o);
+    for (int i = 0; i < g->nrules; i++) rule_print(&g->rules[i], out);
+    rc = close_output(out);
+  } else {
     ad_build(g);
     pass_dce(g);
     if (o->mode != MODE_COMPILE) {
@@ -391,10 +395,6 @@ static int compile(const Options *o, Arena *arena) {
       ir_print(g, o->emit == EMIT_GRAD, &plan, out);
       rc = close_output(out);
       plan_free(&plan);
-    } else if (o->emit == EMIT_RULES) {
-      FILE *out = open_output(o);
-      for (int i = 0; i < g->nrules; i++) rule_print(&g->rules[i], out);
-      rc = close_output(out);
     } else if (o->emit == EMIT_DOT || o->emit == EMIT_PLAN) {
       FILE *out = open_output(o);
       if (o->emit == EMIT_DOT) {

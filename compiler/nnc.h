@@ -262,8 +262,11 @@ bool ir_is_const(const Graph *g, NodeId id, float value);
 
 /* Checks the program and the modules it imports (found on include_dirs) and builds its
  * forward graph (inputs, params, outputs, metrics, the batch-mean loss) and train
- * options. Reports every error it can through diag and returns NULL if there was any. */
-Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *include_dirs, int ninclude);
+ * options. Reports every error it can through diag and returns NULL if there was any.
+ * With rules_only (--emit=rules) a file without a model is a library of optimizers: the
+ * graph is empty but for its rules. */
+Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *include_dirs, int ninclude,
+                  bool rules_only);
 
 /* ---- rule.c: update rules' variants and dumps ------------------------------------------ */
 

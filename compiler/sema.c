@@ -449,7 +449,37 @@ static void warn_unused(Sema *s) {
   free(loss_reach);
 }
 
-Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *include_dirs, int ninclude) {
+static void free_modules(Sema *s) {
+  for (int i = 0; i < s->nmodules; i++) free(s->modules[i]->imports), free(s->modules[i]);
+  free(s->modules);
+}
+
+/* A file without a model is a library: --emit=rules checks the optimizers it and its
+ * imports define (nothing else needs a model's shapes to be checked). */
+static Graph *library_rules(Sema *s, const AstProgram *prog, bool rules_only, int errors_before) {
+  bool any = false;
+  for (int i = 0; i < s->nmodules; i++) any |= s->modules[i]->prog && s->modules[i]->prog->nrules > 0;
+  if (!rules_only || !any) {
+    SrcLoc at = {prog->file, 1, 1, 1, 1};
+    diag_error(at, "no model in this file: write 'model NAME { ... }'%s",
+               any ? " (a file of optimizers alone can be checked with --emit=rules)" : "");
+    free_modules(s);
+    return NULL;
+  }
+  s->g = graph_new(s->arena);
+  s->g->model_name = "";
+  s->g->source_path = src_path(prog->file);
+  sema_rules(s, NULL, NULL);
+  free_modules(s);
+  if (diag_error_count() > errors_before) {
+    graph_free(s->g);
+    return NULL;
+  }
+  return s->g;
+}
+
+Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *include_dirs, int ninclude,
+                  bool rules_only) {
   int errors_before = diag_error_count();
   Sema s = {0};
   s.arena = arena;
@@ -457,13 +487,7 @@ Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *inclu
   s.ninclude = ninclude;
   Module *main = sema_module_new(&s, "main", prog->file, prog);
   sema_load_imports(&s, main);
-  if (!prog->model) {
-    SrcLoc at = {prog->file, 1, 1, 1, 1};
-    diag_error(at, "no model in this file: write 'model NAME { ... }'");
-    for (int i = 0; i < s.nmodules; i++) free(s.modules[i]->imports), free(s.modules[i]);
-    free(s.modules);
-    return NULL;
-  }
+  if (!prog->model) return library_rules(&s, prog, rules_only, errors_before);
   s.g = graph_new(arena);
   Scope model_scope = {0};
   s.scope = &model_scope;
@@ -491,8 +515,7 @@ Graph *sema_build(Arena *arena, const AstProgram *prog, const char *const *inclu
   sema_train_block(&s, prog, found && named && s.g->nrules);
   if (diag_error_count() == errors_before) warn_unused(&s);
   free(model_scope.syms);
-  for (int i = 0; i < s.nmodules; i++) free(s.modules[i]->imports), free(s.modules[i]);
-  free(s.modules);
+  free_modules(&s);
   s.g->nfwd = s.g->count;
   if (diag_error_count() > errors_before) {
     graph_free(s.g);

@@ -35,8 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   AstProgram *prog = lang_parse(&arena, file);
   if (prog) {
     const char *const dirs[] = {NNC_STDLIB_DIR};
-    Graph *g = sema_build(&arena, prog, dirs, 1);
-    if (g) {
+    Graph *g = sema_build(&arena, prog, dirs, 1, !prog->model);
+    if (g && !prog->model) {
+      for (int i = 0; i < g->nrules; i++) rule_print(&g->rules[i], devnull);
+      graph_free(g);
+    } else if (g) {
       ad_build(g);
       pass_dce(g);
       Plan plan;

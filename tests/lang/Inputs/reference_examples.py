@@ -1,7 +1,8 @@
 """Compiles every ```nn block of a Markdown file: reference_examples.py DOC OUTDIR.
 
-Each block is a complete program; it is written to OUTDIR and must pass
-`nnc --emit=grad` without errors. Prints one line per block and a summary."""
+Each block is a complete program, written to OUTDIR: a model must pass
+`nnc --emit=grad` without errors, and a block without one (a library of optimizers)
+`nnc --emit=rules`. Prints one line per block and a summary."""
 import os
 import subprocess
 import sys
@@ -23,7 +24,8 @@ for i, (line, text) in enumerate(blocks):
     path = os.path.join(outdir, "example%d.nn" % i)
     with open(path, "w") as f:
         f.write(text)
-    r = subprocess.run(["nnc", "--emit=grad", path], capture_output=True, text=True)
+    emit = "--emit=grad" if "model " in text else "--emit=rules"
+    r = subprocess.run(["nnc", emit, path], capture_output=True, text=True)
     ok = r.returncode == 0 and "error" not in r.stderr
     failed += not ok
     print("%s:%d: %s" % (os.path.basename(doc), line, "ok" if ok else "FAILED\n" + r.stderr))
