@@ -205,8 +205,12 @@ static LLVMValueRef acc_step(Cg *cg, bool is_max, LLVMValueRef acc, LLVMValueRef
 static void emit_loop_tail(Cg *cg, const Body *b, LLVMValueRef n, LLVMValueRef *total, LLVMValueRef *tail_start) {
   const Accs *a = &b->accs;
   int width = cg->gemm.width;
-  /* four vectors an iteration where the fourth takes its roots off the divider; one else */
-  int group = width == 16 && (b->L->has_sqrt || (b->Z && b->Z->has_sqrt)) ? GROUP : 1;
+  /* four vectors an iteration where the fourth takes its roots off the divider, or where
+   * the only sum is the bad one (0 or NaN in any order), which would otherwise be a chain
+   * of one add per vector and bound the loop by the add's latency; one else */
+  bool roots = width == 16 && (b->L->has_sqrt || (b->Z && b->Z->has_sqrt));
+  bool only_bad = a->n == 1 && a->red[0] == 0;
+  int group = roots || only_bad ? GROUP : 1;
   LLVMValueRef start = i64c(cg, 0);
   LLVMValueRef vec_acc[GROUP][32];
   bool vectors = width > 1;
@@ -222,7 +226,7 @@ static void emit_loop_tail(Cg *cg, const Body *b, LLVMValueRef n, LLVMValueRef *
     for (int m = 0; m < group; m++) {
       LLVMValueRef acc[32];
       for (int k = 0; k < a->n; k++) acc[k] = phis[m * a->n + k];
-      b->emit(cg, b, LLVMBuildAdd(cg->b, c, i64c(cg, width * m), ""), vt, group == GROUP && m == GROUP - 1, acc);
+      b->emit(cg, b, LLVMBuildAdd(cg->b, c, i64c(cg, width * m), ""), vt, roots && m == GROUP - 1, acc);
       for (int k = 0; k < a->n; k++) next[m * a->n + k] = acc[k];
     }
     loop_end_carry(cg, &l, phis, next, group * a->n);
@@ -336,10 +340,17 @@ static void later_scalars(Cg *cg, const Lower *L, int p, LLVMValueRef *scalar) {
   }
 }
 
-/* ORs "a gradient element was not finite" into *bad (atomically: the threads share it). */
+/* Sets *bad, "a gradient element was not finite", when sum is NaN (atomically: the threads
+ * share it; and only then: a locked OR a call is as dear as a row's update at batch 1). */
 static void note_bad(Cg *cg, LLVMValueRef bad, LLVMValueRef sum) {
-  LLVMValueRef nan = LLVMBuildZExt(cg->b, LLVMBuildFCmp(cg->b, LLVMRealUNO, sum, sum, ""), cg->i32, "");
-  LLVMBuildAtomicRMW(cg->b, LLVMAtomicRMWBinOpOr, bad, nan, LLVMAtomicOrderingMonotonic, false);
+  LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(cg->b));
+  LLVMBasicBlockRef set = LLVMAppendBasicBlockInContext(cg->ctx, fn, "bad");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(cg->ctx, fn, "checked");
+  LLVMBuildCondBr(cg->b, LLVMBuildFCmp(cg->b, LLVMRealUNO, sum, sum, ""), set, done);
+  LLVMPositionBuilderAtEnd(cg->b, set);
+  LLVMBuildAtomicRMW(cg->b, LLVMAtomicRMWBinOpOr, bad, LLVMConstInt(cg->i32, 1, false), LLVMAtomicOrderingMonotonic, false);
+  LLVMBuildBr(cg->b, done);
+  LLVMPositionBuilderAtEnd(cg->b, done);
 }
 
 static LLVMValueRef begin_helper(Cg *cg, const char *rule, int variant, const char *what, LLVMTypeRef ty) {
@@ -435,13 +446,16 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
   free(b.scalar);
 
   if (rowwise) {
-    /* zero(w, st, stride, n, scal) */
+    /* zero(w, st, stride, n, scal); nothing at all, and no zero rows in rows' loop, when a
+     * zero gradient changes nothing (SGD's), where they would load and store every
+     * element of half of the rows at batch 1 for nothing */
+    bool unchanged = rule_unchanged(r, &zv);
     code->zero = begin_helper(cg, r->name, vi, "zero", cg->rule_zero_ty);
     for (unsigned i = 0; i < 5; i++) p[i] = LLVMGetParam(code->zero, i);
     Body z = {flat_emit, &Z, {0}, load_scalars(cg, &Z, p[4], 0), p[0], p[1], p[2], NULL, NULL, p[3], 0, 0, NULL, NULL,
               {NULL, NULL, NULL}};
     LLVMValueRef none[1];
-    emit_loop(cg, &z, p[3], none);
+    if (!unchanged) emit_loop(cg, &z, p[3], none);
     LLVMBuildRetVoid(cg->b);
     free(z.scalar);
 
@@ -449,7 +463,7 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
     code->rows = begin_helper(cg, r->name, vi, "rows", cg->rule_rows_ty);
     for (unsigned i = 0; i < 11; i++) p[i] = LLVMGetParam(code->rows, i);
     LLVMValueRef *ls = load_scalars(cg, &L, p[9], 0), *zs = load_scalars(cg, &Z, p[9], 0);
-    LLVMValueRef gtail = cg->gemm.width > 1 ? cg_entry_alloca(cg, LLVMArrayType2(cg->f32, (uint64_t)cg->gemm.width), "g_tail") : NULL;
+    LLVMValueRef gtail = cg->gemm.width > 1 ? cg_entry_alloca(cg, LLVMArrayType2(cg->f32, (uint64_t)cg->gemm.width * GROUP), "g_tail") : NULL;
     LLVMBasicBlockRef bb[3], some = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "some");
     for (int t = 0; t < 3; t++) bb[t] = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "zero_rows");
     LLVMValueRef none_j = LLVMBuildICmp(cg->b, LLVMIntSLT, p[6], i64c(cg, 0), "");
@@ -458,7 +472,8 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, p[7], i64c(cg, 0), ""), bb[1], bb[2]);
     for (int t = 0; t < 3; t++) {
       LLVMPositionBuilderAtEnd(cg->b, bb[t]);
-      Body rb = {rows_emit, &L, {0}, ls, p[0], p[1], p[2], p[3], p[4], p[8], 0, t, &Z, zs, {p[5], p[6], p[7]}};
+      Body rb = {rows_emit, &L, {0}, ls, p[0], p[1], p[2], p[3], p[4], p[8], 0, unchanged ? 0 : t, &Z, zs,
+                 {p[5], p[6], p[7]}};
       if (!gtail) { /* no vectors: one float at a time, all of the row */
         pass_accs(&L, 0, L.reads_g, &rb.accs);
         LLVMValueRef total[32];
@@ -467,9 +482,9 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
         LLVMBuildRetVoid(cg->b);
         continue;
       }
-      /* the whole vectors here; the floats after them by flat (on scale * g, formed as the
-       * vectors form it) and zero: the same operations, without copies of the element
-       * code for the tails */
+      /* the whole groups of vectors here; the floats after them (fewer than GROUP vectors'
+       * worth, g_tail's size) by flat (on scale * g, formed as the vectors form it) and
+       * zero: the same operations, without copies of the element code for the tails */
       pass_accs(&L, 0, L.reads_g, &rb.accs);
       LLVMValueRef total[32], start;
       emit_loop_tail(cg, &rb, p[8], total, &start);
@@ -483,7 +498,7 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
       LLVMValueRef at = LLVMBuildAdd(cg->b, p[5], start, "");
       LLVMBuildCall2(cg->b, cg->rule_flat_ty, code->flat,
                      (LLVMValueRef[]){gep(cg, p[0], at), gep(cg, p[1], at), p[2], gtail, left, p[9], p[10]}, 7, "");
-      for (int z = 0; z < t; z++) {
+      for (int z = 0; z < (unchanged ? 0 : t); z++) {
         LLVMValueRef zat = LLVMBuildAdd(cg->b, p[6 + z], start, "");
         LLVMBuildCall2(cg->b, cg->rule_zero_ty, code->zero,
                        (LLVMValueRef[]){gep(cg, p[0], zat), gep(cg, p[1], zat), p[2], left, p[9]}, 5, "");

@@ -278,6 +278,8 @@ void rule_compact(Rule *r);
 void rule_derive(Rule *r);
 /* The variant v with g = 0: the update of a row whose gradient is known to be zero. */
 RuleVariant rule_zero_gradient(const Rule *r, const RuleVariant *v);
+/* Whether v leaves w and every state as they were (SGD's by a zero gradient). */
+bool rule_unchanged(const Rule *r, const RuleVariant *v);
 /* --emit=rules: every rule, its hyperparameters, states and the graphs of its variants. */
 void rule_print(const Rule *r, FILE *out);
 

@@ -159,6 +159,17 @@ void rule_derive(Rule *r) {
 
 RuleVariant rule_zero_gradient(const Rule *r, const RuleVariant *v) { return derive(r, v, zero_g, NULL, true); }
 
+bool rule_unchanged(const Rule *r, const RuleVariant *v) {
+  const Node *w = graph_node(v->g, v->w);
+  if (w->op != OP_SLOT || w->attr != SLOT_W) return false;
+  for (int k = 0; k < r->nstates; k++) {
+    if (!v->state[k]) continue; /* not kept: not stored */
+    const Node *st = graph_node(v->g, v->state[k]);
+    if (st->op != OP_SLOT || st->attr != SLOT_STATE + (uint32_t)k) return false;
+  }
+  return true;
+}
+
 /* ---- dumps ------------------------------------------------------------------------------ */
 
 static void print_hyper(const RuleHyper *h, FILE *out) {
