@@ -233,6 +233,21 @@ static void emit_loop_tail(Cg *cg, const Body *b, LLVMValueRef n, LLVMValueRef *
     for (int m = 0; m < GROUP; m++)
       for (int k = 0; k < a->n; k++) vec_acc[m][k] = phis[(m < group ? m : 0) * a->n + k];
     start = LLVMBuildSub(cg->b, n, LLVMBuildURem(cg->b, n, i64c(cg, width * group), ""), "");
+    /* the whole vectors after the groups, one an iteration, unless a reduction's order
+     * would change: W2's rows of ten at batch 1 would otherwise go all by floats */
+    bool ordered = false;
+    for (int k = 0; k < a->n; k++) ordered |= a->red[k] != 0;
+    if (group > 1 && !ordered) {
+      LLVMBasicBlockRef pre2 = LLVMGetInsertBlock(cg->b);
+      Loop l2;
+      LLVMValueRef it2 = loop_begin(cg, LLVMBuildUDiv(cg->b, LLVMBuildSub(cg->b, n, start, ""), i64c(cg, width), ""), &l2);
+      LLVMValueRef phis2[32], acc2[32];
+      for (int k = 0; k < a->n; k++) phis2[k] = acc2[k] = carried(cg, &l2, acc_init(cg, a, k, vt), pre2);
+      b->emit(cg, b, LLVMBuildAdd(cg->b, start, LLVMBuildMul(cg->b, it2, i64c(cg, width), ""), ""), vt, false, acc2);
+      loop_end_carry(cg, &l2, phis2, acc2, a->n);
+      for (int k = 0; k < a->n; k++) vec_acc[0][k] = acc_step(cg, a->is_max[k], vec_acc[0][k], phis2[k]);
+      start = LLVMBuildSub(cg->b, n, LLVMBuildURem(cg->b, n, i64c(cg, width), ""), "");
+    }
   }
   LLVMValueRef phis[32] = {0}, acc[32];
   if (tail_start && vectors) {
@@ -482,8 +497,8 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
         LLVMBuildRetVoid(cg->b);
         continue;
       }
-      /* the whole groups of vectors here; the floats after them (fewer than GROUP vectors'
-       * worth, g_tail's size) by flat (on scale * g, formed as the vectors form it) and
+      /* the whole vectors here; the floats after them (fewer than a vector's worth
+       * unless a reduction keeps groups whole: g_tail holds GROUP vectors) by flat (on scale * g, formed as the vectors form it) and
        * zero: the same operations, without copies of the element code for the tails */
       pass_accs(&L, 0, L.reads_g, &rb.accs);
       LLVMValueRef total[32], start;
