@@ -2,7 +2,7 @@
  * that bench/README.md's claims about what is reachable can be checked here.
  *
  *   FMA peak        a register-resident chain of independent fused multiply-adds
- *                   (12 accumulators, as wide as the compiler vectorises for this CPU)
+ *                   (12 accumulators, each one of this CPU's vector registers)
  *   RMSprop update  s = rho*s + (1-rho)*g*g; w -= lr*g / (sqrt(s) + eps), the runtime's
  *                   exact rule, on L1-resident rows (so memory is not the limit) and on
  *                   784 x 512 floats (the flagship's W1, from L2/L3); then its square root
@@ -25,7 +25,15 @@ static double now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* as wide as the target's vectors: a 16-lane vector on AVX2 is two registers, and the
+ * 24 of them would spill */
+#if defined(__AVX512F__)
 enum { LANES = 16, CHAINS = 12 };
+#elif defined(__AVX__)
+enum { LANES = 8, CHAINS = 12 };
+#else
+enum { LANES = 4, CHAINS = 12 };
+#endif
 typedef float vec __attribute__((vector_size(LANES * sizeof(float))));
 
 /* CHAINS independent chains of LANES-wide multiply-adds (contracted to FMAs: -ffp-contract

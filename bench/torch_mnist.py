@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """PyTorch peer of examples/mnist.nn: the same step, written the way a PyTorch user would
 (nn.Linear, F.cross_entropy, torch.optim.RMSprop, or torch.optim.SGD with --optimizer
-sgd: plain w -= lr*g at lr 0.01, the seed's true SGD at batch 1), and set up at its best: the thread
+sgd: plain w -= lr*g at lr 0.01, the seed's true SGD at batch 1; torch.optim.Adam, or
+Lion written below as a torch.optim.Optimizer, since Debian's torch has none), with the
+hyperparameters of stdlib/optim.nn's rules, and set up at its best: the thread
 count pinned, and bench/run starts it with the glibc allocator tuned
 (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456)
 so that the per-step tensors are recycled instead of mmap'd and returned every step.
@@ -23,9 +25,34 @@ import mnist_common as mc
 def options(p):
     p.add_argument("--no-metrics", action="store_true",
                    help="skip the running loss and accuracy (./train always computes both)")
-    p.add_argument("--optimizer", choices=("rmsprop", "sgd"), default="rmsprop")
+    p.add_argument("--optimizer", choices=("rmsprop", "sgd", "adam", "lion"), default="rmsprop")
     p.add_argument("--foreach", choices=("auto", "on", "off"), default="auto",
                    help="torch.optim's multi-tensor update (auto: torch's own choice)")
+
+
+class Lion(torch.optim.Optimizer):
+    """Lion (Chen et al. 2023, Program 1) as a PyTorch user writes it: in-place tensor ops
+    per parameter, decoupled weight decay; stdlib/optim.nn's lion step by step."""
+
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["exp_avg"] = torch.zeros_like(p)
+                m = state["exp_avg"]
+                if wd:
+                    p.mul_(1 - lr * wd)
+                update = m.mul(beta1).add_(p.grad, alpha=1 - beta1).sign_()
+                p.add_(update, alpha=-lr)
+                m.mul_(beta2).add_(p.grad, alpha=1 - beta2)
 
 
 def main():
@@ -60,6 +87,10 @@ def main():
     foreach = {"auto": None, "on": True, "off": False}[a.foreach]
     if a.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=1e-2, foreach=foreach)
+    elif a.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7, foreach=foreach)
+    elif a.optimizer == "lion":
+        opt = Lion(model.parameters(), lr=1e-4, betas=(0.9, 0.99))
     else:
         opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7, foreach=foreach)
 
