@@ -207,10 +207,13 @@ static void emit_loop_tail(Cg *cg, const Body *b, LLVMValueRef n, LLVMValueRef *
   int width = cg->gemm.width;
   /* four vectors an iteration where the fourth takes its roots off the divider, or where
    * the only sum is the bad one (0 or NaN in any order), which would otherwise be a chain
-   * of one add per vector and bound the loop by the add's latency; one else */
-  bool roots = width == 16 && (b->L->has_sqrt || (b->Z && b->Z->has_sqrt));
+   * of one add per vector and bound the loop by the add's latency, unless the divider
+   * bounds it anyway (a square root per element: there four vectors an iteration only
+   * add register pressure); one else */
+  bool sqrt = b->L->has_sqrt || (b->Z && b->Z->has_sqrt);
+  bool roots = width == 16 && sqrt;
   bool only_bad = a->n == 1 && a->red[0] == 0;
-  int group = roots || only_bad ? GROUP : 1;
+  int group = roots || (only_bad && !sqrt) ? GROUP : 1;
   LLVMValueRef start = i64c(cg, 0);
   LLVMValueRef vec_acc[GROUP][32];
   bool vectors = width > 1;
