@@ -14,9 +14,12 @@
  *                                          not -1) by a zero gradient, in one loop
  *   split(ctx, lo, hi)                     flat over [lo, hi), for the runtime's threads
  *
- * Element code is emitted on vectors of the target's width, four to an iteration, then on
- * single floats for the rest; the operations are the graph's, lane by lane, so every path
- * rounds exactly as every other and the rows helper's row equals flat's. On AVX-512 the
+ * Element code is emitted on vectors of the target's width, one or four to an iteration
+ * (four where AVX-512 takes roots off the divider, and where the only sum carried is the
+ * bad one and no square root bounds the loop), the vectors left after groups of four one
+ * at a time when no reduction's order depends on it, then single floats; the operations
+ * are the graph's, lane by lane, so every path rounds exactly as every other and the rows
+ * helper's row equals flat's. On AVX-512 the
  * fourth vector takes its square roots from cg_exact_sqrt16, off the divider that the
  * others' roots and every division keep busy (rounded as vsqrtps: nothing changes).
  * A rule with whole-tensor reductions (LAMB's norms) runs in passes: each accumulates the
