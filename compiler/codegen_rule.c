@@ -213,10 +213,10 @@ static void emit_loop_tail(Cg *cg, const Body *b, LLVMValueRef n, LLVMValueRef *
    * of one add per vector and bound the loop by the add's latency, unless the divider
    * bounds it anyway (a square root per element: there four vectors an iteration only
    * add register pressure); one else */
-  bool sqrt = b->L->has_sqrt || (b->Z && b->Z->has_sqrt);
-  bool roots = width == 16 && sqrt;
+  bool rooted = b->L->has_sqrt || (b->Z && b->Z->has_sqrt);
+  bool roots = width == 16 && rooted;
   bool only_bad = a->n == 1 && a->red[0] == 0;
-  int group = roots || (only_bad && !sqrt) ? GROUP : 1;
+  int group = roots || (only_bad && !rooted) ? GROUP : 1;
   LLVMValueRef start = i64c(cg, 0);
   LLVMValueRef vec_acc[GROUP][32];
   bool vectors = width > 1;
@@ -493,8 +493,8 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
     LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, p[7], i64c(cg, 0), ""), bb[1], bb[2]);
     for (int t = 0; t < 3; t++) {
       LLVMPositionBuilderAtEnd(cg->b, bb[t]);
-      Body rb = {rows_emit, &L, {0}, ls, p[0], p[1], p[2], p[3], p[4], p[8], 0, unchanged ? 0 : t, &Z, zs,
-                 {p[5], p[6], p[7]}};
+      int zero_rows = unchanged ? 0 : t; /* the partners this block updates */
+      Body rb = {rows_emit, &L, {0}, ls, p[0], p[1], p[2], p[3], p[4], p[8], 0, zero_rows, &Z, zs, {p[5], p[6], p[7]}};
       if (!gtail) { /* no vectors: one float at a time, all of the row */
         pass_accs(&L, 0, L.reads_g, &rb.accs);
         LLVMValueRef total[32];
@@ -503,9 +503,10 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
         LLVMBuildRetVoid(cg->b);
         continue;
       }
-      /* the whole vectors here; the floats after them (fewer than a vector's worth
-       * unless a reduction keeps groups whole: g_tail holds GROUP vectors) by flat (on scale * g, formed as the vectors form it) and
-       * zero: the same operations, without copies of the element code for the tails */
+      /* the whole vectors here; the floats after them (fewer than a vector's worth, or
+       * than GROUP vectors' where a reduction keeps the groups whole: g_tail's size) by
+       * flat (on scale * g, formed as the vectors form it) and zero: the same
+       * operations, without copies of the element code for the tails */
       pass_accs(&L, 0, L.reads_g, &rb.accs);
       LLVMValueRef total[32], start;
       emit_loop_tail(cg, &rb, p[8], total, &start);
@@ -519,7 +520,7 @@ static void build_variant(Cg *cg, const Rule *r, int vi, RuleCode *code) {
       LLVMValueRef at = LLVMBuildAdd(cg->b, p[5], start, "");
       LLVMBuildCall2(cg->b, cg->rule_flat_ty, code->flat,
                      (LLVMValueRef[]){gep(cg, p[0], at), gep(cg, p[1], at), p[2], gtail, left, p[9], p[10]}, 7, "");
-      for (int z = 0; z < (unchanged ? 0 : t); z++) {
+      for (int z = 0; z < zero_rows; z++) {
         LLVMValueRef zat = LLVMBuildAdd(cg->b, p[6 + z], start, "");
         LLVMBuildCall2(cg->b, cg->rule_zero_ty, code->zero,
                        (LLVMValueRef[]){gep(cg, p[0], zat), gep(cg, p[1], zat), p[2], left, p[9]}, 5, "");
